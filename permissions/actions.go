@@ -1,0 +1,127 @@
+// Package permissions holds DeviceHive's action table and the route rules
+// that decide which action, network and device type a request needs.
+//
+// It takes plain values (action names, paths, methods) and knows nothing of
+// HTTP handlers or of the plugin's configuration types.
+package permissions
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Action is a DeviceHive action id as carried in a token's "a" list.
+type Action int64
+
+// DeviceHive's action ids. The numbering is DeviceHive's own and appears in
+// tokens, so it must never change.
+const (
+	Any                      Action = 0 // "*": every action
+	None                     Action = 1
+	GetNetwork               Action = 2
+	GetDevice                Action = 3
+	GetDeviceNotification    Action = 4
+	GetDeviceCommand         Action = 5
+	RegisterDevice           Action = 6
+	CreateDeviceCommand      Action = 7
+	UpdateDeviceCommand      Action = 8
+	CreateDeviceNotification Action = 9
+	GetCurrentUser           Action = 10
+	UpdateCurrentUser        Action = 11
+	ManageUser               Action = 12
+	ManageConfiguration      Action = 13
+	ManageNetwork            Action = 14
+	ManageToken              Action = 15
+	ManagePlugin             Action = 16
+	GetDeviceType            Action = 17
+	ManageDeviceType         Action = 18
+)
+
+var actionNames = []string{
+	"*", "None", "GetNetwork", "GetDevice", "GetDeviceNotification", "GetDeviceCommand",
+	"RegisterDevice", "CreateDeviceCommand", "UpdateDeviceCommand", "CreateDeviceNotification",
+	"GetCurrentUser", "UpdateCurrentUser", "ManageUser", "ManageConfiguration", "ManageNetwork",
+	"ManageToken", "ManagePlugin", "GetDeviceType", "ManageDeviceType",
+}
+
+// String returns the DeviceHive name of the action, or its number when unknown.
+func (a Action) String() string {
+	if a >= 0 && int(a) < len(actionNames) {
+		return actionNames[a]
+	}
+	return strconv.FormatInt(int64(a), 10)
+}
+
+// Valid reports whether a is one of DeviceHive's action ids.
+func (a Action) Valid() bool { return a >= 0 && int(a) < len(actionNames) }
+
+// ParseAction accepts an action by DeviceHive name (case-insensitive, "*" for
+// any) or by numeric id.
+func ParseAction(s string) (Action, error) {
+	s = strings.TrimSpace(s)
+	for i, name := range actionNames {
+		if strings.EqualFold(s, name) {
+			return Action(i), nil
+		}
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && Action(n).Valid() {
+		return Action(n), nil
+	}
+	return 0, fmt.Errorf("unknown action %q (want a DeviceHive action name such as GetDevice, or an id 0-%d)", s, len(actionNames)-1)
+}
+
+// ParseActions parses a list with ParseAction, naming the failing index.
+func ParseActions(names []string) ([]Action, error) {
+	out := make([]Action, 0, len(names))
+	for i, name := range names {
+		a, err := ParseAction(name)
+		if err != nil {
+			return nil, fmt.Errorf("[%d]: %w", i, err)
+		}
+		out = append(out, a)
+	}
+	return Normalize(out), nil
+}
+
+// Normalize sorts and de-duplicates a list of actions; a list holding Any
+// collapses to just Any.
+func Normalize(actions []Action) []Action {
+	out := make([]Action, 0, len(actions))
+	seen := make(map[Action]bool, len(actions))
+	for _, a := range actions {
+		if a == Any {
+			return []Action{Any}
+		}
+		if !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// AdminActions is what role "admin" gets: every action.
+func AdminActions() []Action { return []Action{Any} }
+
+// ClientActions is DeviceHive's default action set for role "client".
+func ClientActions() []Action {
+	return []Action{
+		GetNetwork, GetDevice, GetDeviceNotification, GetDeviceCommand, RegisterDevice,
+		CreateDeviceCommand, UpdateDeviceCommand, CreateDeviceNotification, GetCurrentUser,
+		UpdateCurrentUser, ManageToken, ManagePlugin, GetDeviceType,
+	}
+}
+
+// Allows reports whether a token's action list grants want.
+// Any grants everything; an empty list grants nothing.
+func Allows(granted []Action, want Action) bool {
+	for _, a := range granted {
+		if a == Any || a == want {
+			return true
+		}
+	}
+	return false
+}
