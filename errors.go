@@ -1,0 +1,58 @@
+package tokengate
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+
+	"github.com/tokengate/tokengate/tokens"
+	"github.com/tokengate/tokengate/users"
+)
+
+// httpError is an error that carries its own status and a message that is
+// safe to show to the client.
+type httpError struct {
+	status int
+	msg    string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func badRequest(format string, args ...any) error {
+	return &httpError{status: http.StatusBadRequest, msg: fmt.Sprintf(format, args...)}
+}
+
+// statusOf is the one place that maps an error to an HTTP status and a
+// client-safe message. Errors it does not know become a 500 whose cause is
+// logged but never shown.
+func statusOf(err error) (int, string) {
+	if he, ok := err.(*httpError); ok {
+		return he.status, he.msg
+	}
+	switch {
+	case errors.Is(err, users.ErrBadCredentials),
+		errors.Is(err, users.ErrUserLocked),
+		errors.Is(err, users.ErrUserDisabled),
+		tokens.IsInvalid(err):
+		return http.StatusUnauthorized, err.Error()
+	}
+	// The error may name a file or a key id; it never holds a secret.
+	fmt.Fprintf(os.Stderr, "tokengate: internal error: %v\n", err)
+	return http.StatusInternalServerError, "internal error"
+}
+
+// writeJSON writes v as the response. Token responses must never be cached.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status, body = http.StatusInternalServerError, []byte(`{"error":500,"message":"internal error"}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
+}

@@ -1,0 +1,133 @@
+package permissions_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/tokengate/tokengate/permissions"
+)
+
+func TestParseAction(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    permissions.Action
+		wantErr bool
+	}{
+		{in: "*", want: permissions.Any},
+		{in: "GetDevice", want: permissions.GetDevice},
+		{in: "getdevice", want: permissions.GetDevice},
+		{in: " ManageToken ", want: permissions.ManageToken},
+		{in: "18", want: permissions.ManageDeviceType},
+		{in: "0", want: permissions.Any},
+		{in: "19", wantErr: true},
+		{in: "-1", wantErr: true},
+		{in: "", wantErr: true},
+		{in: "GetEverything", wantErr: true},
+	}
+	for _, test := range tests {
+		t.Run(test.in, func(t *testing.T) {
+			got, err := permissions.ParseAction(test.in)
+			if (err != nil) != test.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, test.wantErr)
+			}
+			if err == nil && got != test.want {
+				t.Fatalf("got %v, want %v", got, test.want)
+			}
+		})
+	}
+}
+
+func TestActionTable(t *testing.T) {
+	// The ids are DeviceHive's and appear in tokens: they must never move.
+	want := "0:* 1:None 2:GetNetwork 3:GetDevice 4:GetDeviceNotification 5:GetDeviceCommand " +
+		"6:RegisterDevice 7:CreateDeviceCommand 8:UpdateDeviceCommand 9:CreateDeviceNotification " +
+		"10:GetCurrentUser 11:UpdateCurrentUser 12:ManageUser 13:ManageConfiguration 14:ManageNetwork " +
+		"15:ManageToken 16:ManagePlugin 17:GetDeviceType 18:ManageDeviceType"
+	var got []string
+	for a := permissions.Action(0); a.Valid(); a++ {
+		got = append(got, fmt.Sprintf("%d:%s", int64(a), a))
+	}
+	if strings.Join(got, " ") != want {
+		t.Fatalf("table = %s", strings.Join(got, " "))
+	}
+	if s := permissions.Action(42).String(); s != "42" {
+		t.Fatalf("unknown action prints %q", s)
+	}
+}
+
+func TestParseActions(t *testing.T) {
+	got, err := permissions.ParseActions([]string{"GetDevice", "2", "GetDevice"})
+	if err != nil || fmt.Sprint(got) != "[GetNetwork GetDevice]" {
+		t.Fatalf("got %v, %v", got, err)
+	}
+	if got, _ := permissions.ParseActions([]string{"GetDevice", "*"}); fmt.Sprint(got) != "[*]" {
+		t.Fatalf("* must collapse the list, got %v", got)
+	}
+	if _, err := permissions.ParseActions([]string{"GetDevice", "Nope"}); err == nil || !strings.HasPrefix(err.Error(), "[1]: ") {
+		t.Fatalf("error must name the index: %v", err)
+	}
+}
+
+func TestRoleActions(t *testing.T) {
+	if got := fmt.Sprint(permissions.ClientActions()); got != "[GetNetwork GetDevice GetDeviceNotification GetDeviceCommand RegisterDevice CreateDeviceCommand UpdateDeviceCommand CreateDeviceNotification GetCurrentUser UpdateCurrentUser ManageToken ManagePlugin GetDeviceType]" {
+		t.Fatalf("client actions = %s", got)
+	}
+	if got := fmt.Sprint(permissions.AdminActions()); got != "[*]" {
+		t.Fatalf("admin actions = %s", got)
+	}
+}
+
+func TestAllows(t *testing.T) {
+	tests := []struct {
+		desc    string
+		granted []permissions.Action
+		want    permissions.Action
+		ok      bool
+	}{
+		{desc: "any grants all", granted: []permissions.Action{permissions.Any}, want: permissions.ManageUser, ok: true},
+		{desc: "listed", granted: []permissions.Action{permissions.GetDevice}, want: permissions.GetDevice, ok: true},
+		{desc: "not listed", granted: []permissions.Action{permissions.GetDevice}, want: permissions.ManageNetwork},
+		{desc: "empty grants none", want: permissions.GetDevice},
+	}
+	for _, test := range tests {
+		t.Run(test.desc, func(t *testing.T) {
+			if got := permissions.Allows(test.granted, test.want); got != test.ok {
+				t.Fatalf("Allows = %v", got)
+			}
+		})
+	}
+}
+
+func TestScopes(t *testing.T) {
+	all := []string{"*"}
+	tests := []struct {
+		desc string
+		a, b []string
+		want string
+	}{
+		{desc: "all and list", a: all, b: []string{"1", "2"}, want: "1,2"},
+		{desc: "list and all", a: []string{"3"}, b: all, want: "3"},
+		{desc: "overlap", a: []string{"1", "2", "2"}, b: []string{"2", "3"}, want: "2"},
+		{desc: "disjoint", a: []string{"1"}, b: []string{"2"}, want: ""},
+		{desc: "nil grants none", a: nil, b: all, want: ""},
+	}
+	for _, test := range tests {
+		t.Run(test.desc, func(t *testing.T) {
+			if got := strings.Join(permissions.IntersectIDs(test.a, test.b), ","); got != test.want {
+				t.Fatalf("IntersectIDs = %q, want %q", got, test.want)
+			}
+		})
+	}
+	if permissions.ContainsID(nil, "1") || !permissions.ContainsID(all, "9") || !permissions.ContainsID([]string{"9"}, "9") {
+		t.Fatal("ContainsID")
+	}
+	acts := permissions.IntersectActions([]permissions.Action{permissions.Any}, []permissions.Action{permissions.GetDevice})
+	if fmt.Sprint(acts) != "[GetDevice]" {
+		t.Fatalf("IntersectActions(*) = %v", acts)
+	}
+	acts = permissions.IntersectActions(permissions.ClientActions(), []permissions.Action{permissions.ManageUser, permissions.GetDevice})
+	if fmt.Sprint(acts) != "[GetDevice]" {
+		t.Fatalf("IntersectActions = %v", acts)
+	}
+}

@@ -1,0 +1,193 @@
+// Package tokengate is a Traefik middleware that issues DeviceHive-style JWTs
+// on its token paths and guards every other route with them.
+//
+// On the token paths (default /token, /token/refresh) it trades a login and
+// password for an access and a refresh token, and a refresh token for a new
+// access token, in three dialects: DeviceHive REST, DeviceHive messages and
+// HarperDB operations.
+//
+// Traefik runs plugins in the Yaegi interpreter: New validates and
+// precompiles everything, and ServeHTTP only looks things up.
+package tokengate
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tokengate/tokengate/tokens"
+	"github.com/tokengate/tokengate/users"
+)
+
+// CreateConfig returns the configuration with every default filled in.
+func CreateConfig() *Config {
+	return &Config{
+		BasePath:               "/token",
+		Issuer:                 "tokengate",
+		AccessTokenLifetime:    "30m",
+		RefreshTokenLifetime:   "4380h",
+		MaxBodyBytes:           64 << 10,
+		Keys:                   []KeyConfig{},
+		Users:                  []UserConfig{},
+		UsersFileCheckInterval: "5s",
+	}
+}
+
+// gate is the middleware instance Traefik builds for one router.
+type gate struct {
+	next     http.Handler
+	name     string
+	basePath string
+	maxBody  int64
+	tokens   *tokens.Service
+	users    *users.Store
+}
+
+// New validates the configuration and builds the middleware. Any error names
+// the option at fault, and Traefik then refuses to serve the router.
+func New(_ context.Context, next http.Handler, config *Config, name string) (http.Handler, error) {
+	g, err := newGate(next, config, name)
+	if err != nil {
+		return nil, fmt.Errorf("tokengate %q: %w", name, err)
+	}
+	return g, nil
+}
+
+func newGate(next http.Handler, config *Config, name string) (*gate, error) {
+	if config == nil {
+		return nil, fmt.Errorf("no configuration")
+	}
+	basePath, err := cleanBasePath(config.BasePath)
+	if err != nil {
+		return nil, fmt.Errorf("basePath: %w", err)
+	}
+	if config.MaxBodyBytes <= 0 {
+		return nil, fmt.Errorf("maxBodyBytes: must be positive, got %d", config.MaxBodyBytes)
+	}
+	access, err := positiveDuration("accessTokenLifetime", config.AccessTokenLifetime)
+	if err != nil {
+		return nil, err
+	}
+	refresh, err := positiveDuration("refreshTokenLifetime", config.RefreshTokenLifetime)
+	if err != nil {
+		return nil, err
+	}
+	checkEvery, err := positiveDuration("usersFileCheckInterval", config.UsersFileCheckInterval)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := keySet(config.Keys)
+	if err != nil {
+		return nil, err
+	}
+	service, err := tokens.NewService(tokens.Options{
+		Keys:            keys,
+		Issuer:          config.Issuer,
+		Audience:        config.Audience,
+		AccessLifetime:  access,
+		RefreshLifetime: refresh,
+		Leeway:          30 * time.Second,
+		MaxTokenBytes:   8 << 10,
+	})
+	if err != nil {
+		return nil, err
+	}
+	store, err := users.NewStore(userSpecs(config.Users), config.UsersFile, checkEvery)
+	if err != nil {
+		return nil, err
+	}
+	return &gate{
+		next:     next,
+		name:     name,
+		basePath: basePath,
+		maxBody:  config.MaxBodyBytes,
+		tokens:   service,
+		users:    store,
+	}, nil
+}
+
+// ServeHTTP answers the token paths itself and passes everything else on.
+func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if route, ok := g.tokenRoute(r.URL.Path); ok {
+		g.serveToken(w, r, route)
+		return
+	}
+	g.next.ServeHTTP(w, r)
+}
+
+// tokenRoute tells whether path is under the base path, and which endpoint
+// it names: "" for the base path itself, else the rest after the slash.
+func (g *gate) tokenRoute(path string) (string, bool) {
+	if path == g.basePath {
+		return "", true
+	}
+	if strings.HasPrefix(path, g.basePath) && path[len(g.basePath)] == '/' {
+		return path[len(g.basePath)+1:], true
+	}
+	return "", false
+}
+
+func cleanBasePath(p string) (string, error) {
+	if !strings.HasPrefix(p, "/") || len(p) < 2 {
+		return "", fmt.Errorf("%q must start with / and name a path, such as /token", p)
+	}
+	if strings.HasSuffix(p, "/") || strings.Contains(p, "//") || strings.ContainsAny(p, "?#*{} ") {
+		return "", fmt.Errorf("%q must be a plain path without a trailing slash, such as /token", p)
+	}
+	return p, nil
+}
+
+func positiveDuration(field, value string) (time.Duration, error) {
+	d, err := time.ParseDuration(value)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %q is not a duration such as 30m or 4380h", field, value)
+	}
+	if d < time.Second {
+		return 0, fmt.Errorf("%s: %q must be at least 1s", field, value)
+	}
+	return d, nil
+}
+
+func keySet(configs []KeyConfig) (*tokens.KeySet, error) {
+	if len(configs) == 0 {
+		return nil, fmt.Errorf("keys: at least one signing key is required")
+	}
+	keys := make([]*tokens.Key, 0, len(configs))
+	for i, kc := range configs {
+		k, err := tokens.ParseKey(tokens.KeySpec{
+			ID:             kc.ID,
+			Algorithm:      kc.Algorithm,
+			Secret:         kc.Secret,
+			SecretFile:     kc.SecretFile,
+			PrivateKey:     kc.PrivateKey,
+			PrivateKeyFile: kc.PrivateKeyFile,
+			PublicKey:      kc.PublicKey,
+			PublicKeyFile:  kc.PublicKeyFile,
+			VerifyOnly:     kc.VerifyOnly,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("keys[%d].%w", i, err)
+		}
+		keys = append(keys, k)
+	}
+	return tokens.NewKeySet(keys)
+}
+
+func userSpecs(configs []UserConfig) []users.Spec {
+	specs := make([]users.Spec, 0, len(configs))
+	for _, uc := range configs {
+		specs = append(specs, users.Spec{
+			ID:            uc.ID,
+			Login:         uc.Login,
+			PasswordHash:  uc.PasswordHash,
+			Role:          uc.Role,
+			Status:        uc.Status,
+			Actions:       uc.Actions,
+			NetworkIDs:    uc.NetworkIDs,
+			DeviceTypeIDs: uc.DeviceTypeIDs,
+		})
+	}
+	return specs
+}

@@ -1,0 +1,373 @@
+// Package tokens signs and verifies tokengate's JWTs.
+//
+// A token carries the registered claims (iss, sub, aud, iat, exp, jti), a
+// token_type claim ("access" or "refresh") and DeviceHive's own "payload"
+// object {"u","a","n","dt","e","t"}, so DeviceHive-aware services can read
+// it. Access and refresh tokens never stand in for each other: Verify takes
+// the type it expects.
+//
+// Everything here is written for the Yaegi interpreter Traefik runs plugins
+// in: claims travel as jwt.MapClaims and are copied into Claims by hand, all
+// times are int64 Unix values, and the time checks are done here rather than
+// by the jwt library (whose error matching fails under the interpreter).
+package tokens
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/tokengate/tokengate/permissions"
+)
+
+// Type tells access and refresh tokens apart. Its values are DeviceHive's
+// payload "t".
+type Type int
+
+// The two token types.
+const (
+	Refresh Type = 0
+	Access  Type = 1
+)
+
+// String returns "access" or "refresh", the token_type claim's value.
+func (t Type) String() string {
+	if t == Access {
+		return "access"
+	}
+	return "refresh"
+}
+
+// Errors returned by Verify. Their texts are safe to show to clients.
+var (
+	ErrMissing       = errors.New("token is missing")
+	ErrTooLarge      = errors.New("token is too large")
+	ErrMalformed     = errors.New("token is malformed")
+	ErrUnknownKey    = errors.New("token is signed with an unknown key")
+	ErrAlgorithm     = errors.New("token algorithm is not allowed")
+	ErrSignature     = errors.New("token signature is invalid")
+	ErrExpired       = errors.New("token has expired")
+	ErrNotYetValid   = errors.New("token is not valid yet")
+	ErrIssuer        = errors.New("token issuer is not accepted")
+	ErrAudience      = errors.New("token audience is not accepted")
+	ErrWrongType     = errors.New("token is of the wrong type")
+	ErrInvalidClaims = errors.New("token claims are invalid")
+)
+
+// Claims is what a token says, copied out of the JWT by hand.
+type Claims struct {
+	Type          Type
+	UserID        int64
+	Login         string
+	Role          string
+	Actions       []permissions.Action
+	NetworkIDs    []string // "*" means all
+	DeviceTypeIDs []string // "*" means all
+	IssuedAt      int64    // Unix seconds
+	ExpiresAt     int64    // Unix seconds
+	ID            string   // jti
+}
+
+// Options configures an Issuer and a Verifier.
+type Options struct {
+	Keys            *KeySet
+	Issuer          string        // "iss"; required on verify when set
+	Audience        string        // "aud"; issued and required when set
+	AccessLifetime  time.Duration // default lifetime of access tokens
+	RefreshLifetime time.Duration // default lifetime of refresh tokens
+	Leeway          time.Duration // clock skew allowed on exp, nbf and iat
+	MaxTokenBytes   int           // longer tokens are refused unparsed; 0 = no limit
+	Now             func() time.Time
+}
+
+// Service issues and verifies tokens. It is safe for concurrent use.
+type Service struct {
+	opts   Options
+	parser *jwt.Parser
+}
+
+// NewService checks the options and precompiles the parser.
+func NewService(opts Options) (*Service, error) {
+	if opts.Keys == nil {
+		return nil, fmt.Errorf("keys: required")
+	}
+	if opts.AccessLifetime <= 0 || opts.RefreshLifetime <= 0 {
+		return nil, fmt.Errorf("token lifetimes must be positive")
+	}
+	if opts.Leeway < 0 {
+		return nil, fmt.Errorf("leeway must not be negative")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	// Only the signature is left to the jwt library. The algorithm allowlist
+	// is per key: keyFor accepts a token only when its header algorithm is
+	// the algorithm of the key its kid names. Verify checks the claims itself
+	// (see the package comment).
+	parser := jwt.NewParser(jwt.WithoutClaimsValidation())
+	return &Service{opts: opts, parser: parser}, nil
+}
+
+// Lifetime returns the default lifetime of a token type.
+func (s *Service) Lifetime(t Type) time.Duration {
+	if t == Access {
+		return s.opts.AccessLifetime
+	}
+	return s.opts.RefreshLifetime
+}
+
+// Issue signs a token for c. When c.ExpiresAt is 0 the type's default
+// lifetime applies. IssuedAt and ID are always set here. It returns the
+// token and the claims as issued.
+func (s *Service) Issue(c Claims) (string, Claims, error) {
+	now := s.opts.Now().Unix()
+	c.IssuedAt = now
+	if c.ExpiresAt == 0 {
+		c.ExpiresAt = now + int64(s.Lifetime(c.Type)/time.Second)
+	}
+	id, err := newID()
+	if err != nil {
+		return "", Claims{}, err
+	}
+	c.ID = id
+	c.Actions = permissions.Normalize(c.Actions)
+	c.NetworkIDs = nonNil(c.NetworkIDs)
+	c.DeviceTypeIDs = nonNil(c.DeviceTypeIDs)
+
+	actions := make([]any, len(c.Actions))
+	for i, a := range c.Actions {
+		actions[i] = int64(a)
+	}
+	claims := jwt.MapClaims{
+		"iss":        s.opts.Issuer,
+		"sub":        strconv.FormatInt(c.UserID, 10),
+		"iat":        c.IssuedAt,
+		"exp":        c.ExpiresAt,
+		"jti":        c.ID,
+		"token_type": c.Type.String(),
+		"login":      c.Login,
+		"role":       c.Role,
+		"payload": map[string]any{
+			"u":  c.UserID,
+			"a":  actions,
+			"n":  c.NetworkIDs,
+			"dt": c.DeviceTypeIDs,
+			"e":  c.ExpiresAt * 1000,
+			"t":  int64(c.Type),
+		},
+	}
+	if s.opts.Audience != "" {
+		claims["aud"] = s.opts.Audience
+	}
+	key := s.opts.Keys.signing
+	token := jwt.NewWithClaims(key.method, claims)
+	token.Header["kid"] = key.ID
+	signed, err := token.SignedString(key.signKey)
+	if err != nil {
+		return "", Claims{}, fmt.Errorf("signing token: %w", err)
+	}
+	return signed, c, nil
+}
+
+// Verify checks a token's size, key, algorithm, signature, times, issuer,
+// audience and type, and returns its claims. Every failure is one of the
+// Err* values above.
+func (s *Service) Verify(token string, want Type) (Claims, error) {
+	if token == "" {
+		return Claims{}, ErrMissing
+	}
+	if s.opts.MaxTokenBytes > 0 && len(token) > s.opts.MaxTokenBytes {
+		return Claims{}, ErrTooLarge
+	}
+	parsed, err := s.parser.Parse(token, s.opts.Keys.keyFor)
+	if err != nil {
+		return Claims{}, parseError(err)
+	}
+	mc, ok := parsed.Claims.(jwt.MapClaims)
+	if !ok {
+		return Claims{}, ErrInvalidClaims
+	}
+	return s.checkClaims(mc, want)
+}
+
+// parseError maps the jwt library's errors onto ours, using only the
+// sentinels whose matching survives the interpreter.
+func parseError(err error) error {
+	switch {
+	case errors.Is(err, ErrUnknownKey):
+		return ErrUnknownKey
+	case errors.Is(err, ErrAlgorithm):
+		return ErrAlgorithm
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return ErrSignature
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		// The header names an algorithm the library does not know.
+		return ErrAlgorithm
+	default:
+		return ErrMalformed
+	}
+}
+
+func (s *Service) checkClaims(mc jwt.MapClaims, want Type) (Claims, error) {
+	now := s.opts.Now().Unix()
+	leeway := int64(s.opts.Leeway / time.Second)
+
+	exp, ok := intClaim(mc["exp"])
+	if !ok {
+		return Claims{}, ErrInvalidClaims
+	}
+	if now > exp+leeway {
+		return Claims{}, ErrExpired
+	}
+	if v, present := mc["nbf"]; present {
+		nbf, ok := intClaim(v)
+		if !ok {
+			return Claims{}, ErrInvalidClaims
+		}
+		if now+leeway < nbf {
+			return Claims{}, ErrNotYetValid
+		}
+	}
+	iat, ok := intClaim(mc["iat"])
+	if !ok {
+		return Claims{}, ErrInvalidClaims
+	}
+	if now+leeway < iat {
+		return Claims{}, ErrNotYetValid
+	}
+	if iss, _ := mc["iss"].(string); s.opts.Issuer != "" && iss != s.opts.Issuer {
+		return Claims{}, ErrIssuer
+	}
+	if s.opts.Audience != "" && !hasAudience(mc["aud"], s.opts.Audience) {
+		return Claims{}, ErrAudience
+	}
+
+	payload, ok := mc["payload"].(map[string]any)
+	if !ok {
+		return Claims{}, ErrInvalidClaims
+	}
+	typ, ok := intClaim(payload["t"])
+	if !ok || (typ != int64(Access) && typ != int64(Refresh)) {
+		return Claims{}, ErrInvalidClaims
+	}
+	if tt, _ := mc["token_type"].(string); Type(typ) != want || tt != want.String() {
+		return Claims{}, ErrWrongType
+	}
+	c := Claims{Type: want, IssuedAt: iat, ExpiresAt: exp}
+	c.UserID, ok = intClaim(payload["u"])
+	if !ok || c.UserID <= 0 {
+		return Claims{}, ErrInvalidClaims
+	}
+	if sub, _ := mc["sub"].(string); sub != strconv.FormatInt(c.UserID, 10) {
+		return Claims{}, ErrInvalidClaims
+	}
+	c.ID, _ = mc["jti"].(string)
+	c.Login, _ = mc["login"].(string)
+	c.Role, _ = mc["role"].(string)
+	if c.Actions, ok = actionList(payload["a"]); !ok {
+		return Claims{}, ErrInvalidClaims
+	}
+	if c.NetworkIDs, ok = stringList(payload["n"]); !ok {
+		return Claims{}, ErrInvalidClaims
+	}
+	if c.DeviceTypeIDs, ok = stringList(payload["dt"]); !ok {
+		return Claims{}, ErrInvalidClaims
+	}
+	return c, nil
+}
+
+// intClaim reads a JSON number that must be a whole number.
+func intClaim(v any) (int64, bool) {
+	f, ok := v.(float64)
+	if !ok || math.IsNaN(f) || math.IsInf(f, 0) || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		return 0, false
+	}
+	return int64(f), true
+}
+
+func actionList(v any) ([]permissions.Action, bool) {
+	list, ok := v.([]any)
+	if !ok {
+		return nil, v == nil
+	}
+	out := make([]permissions.Action, 0, len(list))
+	for _, item := range list {
+		n, ok := intClaim(item)
+		if !ok || !permissions.Action(n).Valid() {
+			return nil, false
+		}
+		out = append(out, permissions.Action(n))
+	}
+	return out, true
+}
+
+func stringList(v any) ([]string, bool) {
+	list, ok := v.([]any)
+	if !ok {
+		return nil, v == nil
+	}
+	out := make([]string, 0, len(list))
+	for _, item := range list {
+		switch x := item.(type) {
+		case string:
+			out = append(out, x)
+		case float64:
+			n, ok := intClaim(x)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, strconv.FormatInt(n, 10))
+		default:
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+func hasAudience(v any, want string) bool {
+	switch aud := v.(type) {
+	case string:
+		return aud == want
+	case []any:
+		for _, a := range aud {
+			if s, _ := a.(string); s == want {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func newID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("reading random bytes: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// IsInvalid reports whether err is one of Verify's rejections, which all
+// mean "this token does not authenticate anyone" (HTTP 401).
+func IsInvalid(err error) bool {
+	for _, e := range []error{
+		ErrMissing, ErrTooLarge, ErrMalformed, ErrUnknownKey, ErrAlgorithm, ErrSignature,
+		ErrExpired, ErrNotYetValid, ErrIssuer, ErrAudience, ErrWrongType, ErrInvalidClaims,
+	} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,262 @@
+package tokengate
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/tokengate/tokengate/permissions"
+	"github.com/tokengate/tokengate/tokens"
+	"github.com/tokengate/tokengate/users"
+)
+
+// pair is what a successful exchange hands out. refresh is empty when only
+// an access token was asked for.
+type pair struct {
+	access, refresh string
+}
+
+// serveToken answers a request on the token paths, in the dialect its body
+// speaks: HarperDB ("operation"), DeviceHive message ("action") or
+// DeviceHive REST (neither).
+func (g *gate) serveToken(w http.ResponseWriter, r *http.Request, route string) {
+	if route != "" && route != "refresh" {
+		writeJSON(w, http.StatusNotFound, restError(http.StatusNotFound, "no such token endpoint"))
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeJSON(w, http.StatusMethodNotAllowed, restError(http.StatusMethodNotAllowed, "use POST"))
+		return
+	}
+	body, err := readObject(r, g.maxBody)
+	if err != nil {
+		status, msg := statusOf(err)
+		writeJSON(w, status, restError(status, msg))
+		return
+	}
+	switch {
+	case body["operation"] != nil:
+		g.serveOperation(w, r, route, body)
+	case body["action"] != nil:
+		g.serveMessage(w, route, body)
+	default:
+		g.serveREST(w, route, body)
+	}
+}
+
+// serveREST speaks DeviceHive REST: POST /token and POST /token/refresh.
+func (g *gate) serveREST(w http.ResponseWriter, route string, body map[string]any) {
+	var p pair
+	var err error
+	if route == "refresh" {
+		p, err = g.refreshFrom(body, "refreshToken")
+	} else {
+		p, err = g.loginFrom(body, "login", "password")
+	}
+	if err != nil {
+		status, msg := statusOf(err)
+		writeJSON(w, status, restError(status, msg))
+		return
+	}
+	out := map[string]any{"accessToken": p.access}
+	if p.refresh != "" {
+		out["refreshToken"] = p.refresh
+	}
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func restError(status int, msg string) map[string]any {
+	return map[string]any{"error": status, "message": msg}
+}
+
+// serveMessage speaks DeviceHive's message form: {"action": "token", ...}.
+func (g *gate) serveMessage(w http.ResponseWriter, route string, body map[string]any) {
+	action, _ := body["action"].(string)
+	out := map[string]any{"action": body["action"]}
+	if id, ok := body["requestId"]; ok {
+		out["requestId"] = id
+	}
+	var p pair
+	var err error
+	switch {
+	case action == "token" && route == "":
+		p, err = g.loginFrom(body, "login", "password")
+	case action == "token/refresh":
+		p, err = g.refreshFrom(body, "refreshToken")
+	default:
+		err = badRequest("unsupported action at this path (use token or token/refresh)")
+	}
+	if err != nil {
+		status, msg := statusOf(err)
+		out["status"], out["code"], out["error"] = "error", status, msg
+		writeJSON(w, status, out)
+		return
+	}
+	out["status"], out["accessToken"] = "success", p.access
+	if p.refresh != "" {
+		out["refreshToken"] = p.refresh
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// serveOperation speaks HarperDB's operations API.
+func (g *gate) serveOperation(w http.ResponseWriter, r *http.Request, route string, body map[string]any) {
+	op, _ := body["operation"].(string)
+	var p pair
+	var err error
+	switch {
+	case op == "create_authentication_tokens" && route == "":
+		p, err = g.loginFrom(body, "username", "password")
+	case op == "refresh_operation_token":
+		if _, inBody := body["refresh_token"]; !inBody {
+			if bearer := bearerToken(r); bearer != "" {
+				body["refresh_token"] = bearer
+			}
+		}
+		p, err = g.refreshFrom(body, "refresh_token")
+	default:
+		err = badRequest("unsupported operation at this path (use create_authentication_tokens or refresh_operation_token)")
+	}
+	if err != nil {
+		status, msg := statusOf(err)
+		writeJSON(w, status, map[string]any{"error": msg})
+		return
+	}
+	out := map[string]any{"operation_token": p.access}
+	if p.refresh != "" {
+		out["refresh_token"] = p.refresh
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// loginFrom trades the login and password found under the given field
+// names for an access and a refresh token.
+func (g *gate) loginFrom(body map[string]any, loginField, passwordField string) (pair, error) {
+	login, err := stringField(body, loginField)
+	if err != nil {
+		return pair{}, err
+	}
+	password, err := stringField(body, passwordField)
+	if err != nil {
+		return pair{}, err
+	}
+	u, err := g.users.Authenticate(login, password)
+	if err != nil {
+		return pair{}, err
+	}
+	claims := userClaims(u)
+	claims.Type = tokens.Access
+	access, _, err := g.tokens.Issue(claims)
+	if err != nil {
+		return pair{}, err
+	}
+	claims.Type = tokens.Refresh
+	refresh, _, err := g.tokens.Issue(claims)
+	if err != nil {
+		return pair{}, err
+	}
+	return pair{access: access, refresh: refresh}, nil
+}
+
+// refreshFrom trades the refresh token found under field for a new access
+// token. The user must still exist and be active, and the new token never
+// grants more than both the refresh token and the user's current rights.
+func (g *gate) refreshFrom(body map[string]any, field string) (pair, error) {
+	token, err := stringField(body, field)
+	if err != nil {
+		return pair{}, err
+	}
+	rc, err := g.tokens.Verify(token, tokens.Refresh)
+	if err != nil {
+		return pair{}, err
+	}
+	u, ok := g.users.ByID(rc.UserID)
+	switch {
+	case !ok:
+		return pair{}, tokens.ErrInvalidClaims
+	case u.Status == users.StatusLocked:
+		return pair{}, users.ErrUserLocked
+	case u.Status == users.StatusDisabled:
+		return pair{}, users.ErrUserDisabled
+	}
+	claims := userClaims(u)
+	claims.Type = tokens.Access
+	claims.Actions = permissions.IntersectActions(rc.Actions, u.Actions)
+	claims.NetworkIDs = permissions.IntersectIDs(rc.NetworkIDs, u.NetworkIDs)
+	claims.DeviceTypeIDs = permissions.IntersectIDs(rc.DeviceTypeIDs, u.DeviceTypeIDs)
+	access, _, err := g.tokens.Issue(claims)
+	if err != nil {
+		return pair{}, err
+	}
+	return pair{access: access}, nil
+}
+
+func userClaims(u users.User) tokens.Claims {
+	return tokens.Claims{
+		UserID:        u.ID,
+		Login:         u.Login,
+		Role:          u.Role,
+		Actions:       u.Actions,
+		NetworkIDs:    u.NetworkIDs,
+		DeviceTypeIDs: u.DeviceTypeIDs,
+	}
+}
+
+// readObject reads a bounded body that must hold one JSON object. The
+// Content-Type is not checked, so a plain `curl -d '{...}'` works. Numbers
+// stay json.Number so a requestId comes back exactly as sent.
+func readObject(r *http.Request, limit int64) (map[string]any, error) {
+	tooLarge := &httpError{status: http.StatusRequestEntityTooLarge, msg: "request body is too large"}
+	if r.ContentLength > limit {
+		return nil, tooLarge
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, badRequest("could not read the request body")
+	}
+	if int64(len(data)) > limit {
+		return nil, tooLarge
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, badRequest("request body is not valid JSON")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, badRequest("request body must hold a single JSON object")
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, badRequest("request body must be a JSON object")
+	}
+	return obj, nil
+}
+
+// stringField returns a required, non-blank string field.
+func stringField(body map[string]any, field string) (string, error) {
+	v, ok := body[field]
+	if !ok || v == nil {
+		return "", badRequest("%s is required", field)
+	}
+	s, ok := v.(string)
+	if !ok {
+		return "", badRequest("%s must be a string", field)
+	}
+	if strings.TrimSpace(s) == "" {
+		return "", badRequest("%s must not be blank", field)
+	}
+	return s, nil
+}
+
+// bearerToken returns the token of an "Authorization: Bearer" header.
+func bearerToken(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
