@@ -125,3 +125,16 @@ func Allows(granted []Action, want Action) bool {
 	}
 	return false
 }
+
+// Names returns the DeviceHive names of actions, in order.
+//
+// Use it rather than formatting a slice with %v: under the Yaegi
+// interpreter fmt does not call the String method of an interpreted type
+// held in a slice, and prints numbers.
+func Names(actions []Action) []string {
+	out := make([]string, len(actions))
+	for i, a := range actions {
+		out[i] = a.String()
+	}
+	return out
+}
