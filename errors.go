@@ -31,11 +31,10 @@ func statusOf(err error) (int, string) {
 	if he, ok := err.(*httpError); ok {
 		return he.status, he.msg
 	}
-	switch {
-	case errors.Is(err, users.ErrBadCredentials),
-		errors.Is(err, users.ErrUserLocked),
-		errors.Is(err, users.ErrUserDisabled),
-		tokens.IsInvalid(err):
+	// One condition per case: under Yaegi a tagless switch case with a list
+	// (case a, b:) tests only its first expression.
+	if errors.Is(err, users.ErrBadCredentials) || errors.Is(err, users.ErrUserLocked) ||
+		errors.Is(err, users.ErrUserDisabled) || tokens.IsInvalid(err) {
 		return http.StatusUnauthorized, err.Error()
 	}
 	// The error may name a file or a key id; it never holds a secret.
