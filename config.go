@@ -31,6 +31,65 @@ type Config struct {
 	// UsersFileCheckInterval is how often, at most, the users file's
 	// modification time is checked. Default "5s".
 	UsersFileCheckInterval string `json:"usersFileCheckInterval,omitempty"`
+
+	// Preset adds a built-in route table after Rules: "devicehive", or
+	// empty for none. Default empty.
+	Preset string `json:"preset,omitempty"`
+	// Rules map requests to the DeviceHive action they need; the first
+	// match wins, and Rules are tried before the preset's.
+	Rules []RuleConfig `json:"rules,omitempty"`
+	// DefaultAction is the action required on routes no rule matches;
+	// empty or "deny" refuses them (403). Default "deny".
+	DefaultAction string `json:"defaultAction,omitempty"`
+	// PublicPaths are path templates that pass without a token.
+	PublicPaths []string `json:"publicPaths,omitempty"`
+	// AllowPreflight lets CORS preflight requests (OPTIONS with Origin and
+	// Access-Control-Request-Method) through without a token. Default false.
+	AllowPreflight bool `json:"allowPreflight,omitempty"`
+	// Leeway is the clock skew allowed on exp, nbf and iat. Default "30s".
+	Leeway string `json:"leeway,omitempty"`
+	// MaxTokenBytes refuses longer tokens unparsed. Default 8192.
+	MaxTokenBytes int `json:"maxTokenBytes,omitempty"`
+	// TokenCookie also takes the token from this cookie. Default empty (off).
+	TokenCookie string `json:"tokenCookie,omitempty"`
+	// TokenQuery also takes the token from this query parameter, removed
+	// before the request goes on. Default empty (off).
+	TokenQuery string `json:"tokenQuery,omitempty"`
+	// Realm is the realm in WWW-Authenticate challenges. Default "tokengate".
+	Realm string `json:"realm,omitempty"`
+	// IdentityHeaders names the headers that carry the caller's identity to
+	// the backend. Client-sent copies are always removed first.
+	IdentityHeaders IdentityHeaders `json:"identityHeaders,omitempty"`
+	// ForwardAuthorization keeps the Authorization header on requests
+	// passed to the backend. Default true.
+	ForwardAuthorization bool `json:"forwardAuthorization,omitempty"`
+	// CacheTTL caps how long a verified token stays cached; an entry never
+	// outlives its token's exp. Default "5m"; "0s" turns the cache off.
+	CacheTTL string `json:"cacheTTL,omitempty"`
+	// CacheMaxEntries bounds the verified-token cache. Default 10000.
+	CacheMaxEntries int `json:"cacheMaxEntries,omitempty"`
+}
+
+// RuleConfig is one route rule.
+type RuleConfig struct {
+	// Methods the rule applies to; empty means every method.
+	Methods []string `json:"methods,omitempty"`
+	// Path is a template: literal segments, {name} or * for any one
+	// segment, and a final ** for any rest, e.g. /device/{deviceId}/**.
+	Path string `json:"path,omitempty"`
+	// Action is the DeviceHive action required, by name or id.
+	Action string `json:"action,omitempty"`
+}
+
+// IdentityHeaders names the identity headers; an empty name leaves that
+// header out.
+type IdentityHeaders struct {
+	UserID      string `json:"userId,omitempty"`      // default X-Auth-User-Id
+	Login       string `json:"login,omitempty"`       // default X-Auth-Login
+	Role        string `json:"role,omitempty"`        // default X-Auth-Role
+	Actions     string `json:"actions,omitempty"`     // default X-Auth-Actions
+	Networks    string `json:"networks,omitempty"`    // default X-Auth-Networks
+	DeviceTypes string `json:"deviceTypes,omitempty"` // default X-Auth-Device-Types
 }
 
 // KeyConfig is one signing or verify-only key.

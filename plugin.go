@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokengate/tokengate/permissions"
 	"github.com/tokengate/tokengate/tokens"
 	"github.com/tokengate/tokengate/users"
 )
@@ -32,6 +33,22 @@ func CreateConfig() *Config {
 		Keys:                   []KeyConfig{},
 		Users:                  []UserConfig{},
 		UsersFileCheckInterval: "5s",
+		Rules:                  []RuleConfig{},
+		PublicPaths:            []string{},
+		Leeway:                 "30s",
+		MaxTokenBytes:          8 << 10,
+		Realm:                  "tokengate",
+		IdentityHeaders: IdentityHeaders{
+			UserID:      "X-Auth-User-Id",
+			Login:       "X-Auth-Login",
+			Role:        "X-Auth-Role",
+			Actions:     "X-Auth-Actions",
+			Networks:    "X-Auth-Networks",
+			DeviceTypes: "X-Auth-Device-Types",
+		},
+		ForwardAuthorization: true,
+		CacheTTL:             "5m",
+		CacheMaxEntries:      10000,
 	}
 }
 
@@ -43,6 +60,18 @@ type gate struct {
 	maxBody  int64
 	tokens   *tokens.Service
 	users    *users.Store
+
+	// The route guard.
+	rules                *permissions.Table
+	defaultAction        permissions.Action // -1: deny unmatched routes
+	public               *permissions.Table // nil: no public paths
+	allowPreflight       bool
+	tokenCookie          string
+	tokenQuery           string
+	realm                string
+	headers              []identityHeader
+	forwardAuthorization bool
+	cache                *tokenCache
 }
 
 // New validates the configuration and builds the middleware. Any error names
@@ -82,14 +111,21 @@ func newGate(next http.Handler, config *Config, name string) (*gate, error) {
 	if err != nil {
 		return nil, err
 	}
+	leeway, err := time.ParseDuration(config.Leeway)
+	if err != nil || leeway < 0 {
+		return nil, fmt.Errorf("leeway: %q is not a duration of 0s or more, such as 30s", config.Leeway)
+	}
+	if config.MaxTokenBytes <= 0 {
+		return nil, fmt.Errorf("maxTokenBytes: must be positive, got %d", config.MaxTokenBytes)
+	}
 	service, err := tokens.NewService(tokens.Options{
 		Keys:            keys,
 		Issuer:          config.Issuer,
 		Audience:        config.Audience,
 		AccessLifetime:  access,
 		RefreshLifetime: refresh,
-		Leeway:          30 * time.Second,
-		MaxTokenBytes:   8 << 10,
+		Leeway:          leeway,
+		MaxTokenBytes:   config.MaxTokenBytes,
 	})
 	if err != nil {
 		return nil, err
@@ -98,23 +134,102 @@ func newGate(next http.Handler, config *Config, name string) (*gate, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &gate{
-		next:     next,
-		name:     name,
-		basePath: basePath,
-		maxBody:  config.MaxBodyBytes,
-		tokens:   service,
-		users:    store,
-	}, nil
+	g := &gate{
+		next:                 next,
+		name:                 name,
+		basePath:             basePath,
+		maxBody:              config.MaxBodyBytes,
+		tokens:               service,
+		users:                store,
+		allowPreflight:       config.AllowPreflight,
+		tokenCookie:          config.TokenCookie,
+		tokenQuery:           config.TokenQuery,
+		headers:              identityHeaders(config.IdentityHeaders),
+		forwardAuthorization: config.ForwardAuthorization,
+	}
+	return g, g.compileGuard(config)
 }
 
-// ServeHTTP answers the token paths itself and passes everything else on.
+// compileGuard validates and compiles the route guard's options.
+func (g *gate) compileGuard(config *Config) error {
+	specs := make([]permissions.RuleSpec, 0, len(config.Rules))
+	for _, rc := range config.Rules {
+		specs = append(specs, permissions.RuleSpec{Methods: rc.Methods, Path: rc.Path, Action: rc.Action})
+	}
+	if config.Preset != "" {
+		preset, err := permissions.Preset(config.Preset)
+		if err != nil {
+			return fmt.Errorf("preset: %w", err)
+		}
+		specs = append(specs, preset...)
+	}
+	rules, err := permissions.Compile(specs, "rules")
+	if err != nil {
+		return err
+	}
+	g.rules = rules
+
+	g.defaultAction = -1
+	if config.DefaultAction != "" && config.DefaultAction != "deny" {
+		a, err := permissions.ParseAction(config.DefaultAction)
+		if err != nil {
+			return fmt.Errorf("defaultAction: %w (or \"deny\")", err)
+		}
+		g.defaultAction = a
+	}
+	if len(config.PublicPaths) > 0 {
+		public, err := permissions.CompilePaths(config.PublicPaths, "publicPaths")
+		if err != nil {
+			return err
+		}
+		g.public = public
+	}
+	if config.Realm == "" || strings.ContainsAny(config.Realm, "\"\\\r\n") {
+		return fmt.Errorf("realm: %q must be non-empty, without quotes, backslashes or line breaks", config.Realm)
+	}
+	g.realm = config.Realm
+	if config.TokenCookie != "" && !validToken(config.TokenCookie) {
+		return fmt.Errorf("tokenCookie: %q is not a valid cookie name", config.TokenCookie)
+	}
+	seen := map[string]bool{"Authorization": true}
+	for _, h := range g.headers {
+		if !validToken(h.name) || seen[h.name] {
+			return fmt.Errorf("identityHeaders: %q is not a valid, distinct header name", h.name)
+		}
+		seen[h.name] = true
+	}
+	ttl, err := time.ParseDuration(config.CacheTTL)
+	if err != nil || ttl < 0 {
+		return fmt.Errorf("cacheTTL: %q is not a duration such as 5m (0s turns the cache off)", config.CacheTTL)
+	}
+	if config.CacheMaxEntries < 0 {
+		return fmt.Errorf("cacheMaxEntries: must not be negative, got %d", config.CacheMaxEntries)
+	}
+	g.cache = newTokenCache(ttl, config.CacheMaxEntries)
+	return nil
+}
+
+// validToken reports whether s is an RFC 7230 token, as header and cookie
+// names must be.
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c <= ' ' || c >= 0x7f || strings.ContainsRune("()<>@,;:\\\"/[]?={}", c) {
+			return false
+		}
+	}
+	return true
+}
+
+// ServeHTTP answers the token paths itself and guards everything else.
 func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if route, ok := g.tokenRoute(r.URL.Path); ok {
 		g.serveToken(w, r, route)
 		return
 	}
-	g.next.ServeHTTP(w, r)
+	g.guard(w, r)
 }
 
 // tokenRoute tells whether path is under the base path, and which endpoint

@@ -44,11 +44,13 @@ func testConfig() *tokengate.Config {
 type backend struct {
 	called bool
 	header http.Header
+	url    string
 }
 
 func (b *backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b.called = true
 	b.header = r.Header.Clone()
+	b.url = r.URL.String()
 	w.WriteHeader(http.StatusTeapot)
 }
 
@@ -75,12 +77,27 @@ func do(t testing.TB, h http.Handler, method, path, body string, header ...strin
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
+	return doRequest(t, h, req)
+}
+
+// newRequest builds a bodyless request; header pairs are added, so a name
+// may repeat.
+func newRequest(method, path string, header ...string) *http.Request {
+	req := httptest.NewRequest(method, path, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Add(header[i], header[i+1])
+	}
+	return req
+}
+
+func doRequest(t testing.TB, h http.Handler, req *http.Request) response {
+	t.Helper()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	res := response{code: rec.Code, header: rec.Header(), raw: rec.Body.String()}
 	if strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
 		if err := json.Unmarshal(rec.Body.Bytes(), &res.body); err != nil {
-			t.Fatalf("%s %s: body is not a JSON object: %q", method, path, res.raw)
+			t.Fatalf("%s %s: body is not a JSON object: %q", req.Method, req.URL.Path, res.raw)
 		}
 	}
 	return res
@@ -353,16 +370,5 @@ func TestRefreshFollowsTheUsersFile(t *testing.T) {
 	res = do(t, h, "POST", "/token/refresh", `{"refreshToken":"`+refresh+`"}`)
 	if res.code != 401 || res.str("message") != "user is locked" {
 		t.Fatalf("refresh for a user locked since: %d %s", res.code, res.raw)
-	}
-}
-
-func TestOtherPathsPassThrough(t *testing.T) {
-	h, next := newHandler(t, testConfig())
-	for _, path := range []string{"/tokens", "/device/d1", "/tokenx/refresh"} {
-		next.called = false
-		do(t, h, "GET", path, "")
-		if !next.called {
-			t.Errorf("%s did not reach the backend", path)
-		}
 	}
 }

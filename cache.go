@@ -1,0 +1,78 @@
+package tokengate
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/patrickmn/go-cache"
+)
+
+// tokenCache keeps verified access tokens, keyed by the token itself, so
+// that a repeated token costs a lookup instead of a signature check.
+//
+// Entries never outlive the token's exp nor the configured TTL. The cache
+// is bounded: when full, expired entries are swept (at most once a second,
+// so a flood cannot make every request pay for a sweep) and, if it is still
+// full, new tokens are verified but not cached. go-cache runs without its
+// janitor goroutine: Traefik builds a middleware per router and per reload,
+// and goroutines started in New would leak.
+type tokenCache struct {
+	items     *cache.Cache
+	ttl       time.Duration
+	max       int
+	nextSweep int64 // Unix nanoseconds; atomic
+}
+
+// newTokenCache returns nil (no caching) when ttl or max is zero.
+func newTokenCache(ttl time.Duration, max int) *tokenCache {
+	if ttl <= 0 || max <= 0 {
+		return nil
+	}
+	return &tokenCache{items: cache.New(ttl, 0), ttl: ttl, max: max}
+}
+
+func (c *tokenCache) get(token string) (*identity, bool) {
+	if c == nil {
+		return nil, false
+	}
+	v, ok := c.items.Get(token)
+	if !ok {
+		return nil, false
+	}
+	id, ok := v.(*identity)
+	return id, ok
+}
+
+// add caches id until its token expires or the TTL runs out, whichever
+// comes first.
+func (c *tokenCache) add(token string, id *identity, now time.Time) {
+	if c == nil {
+		return
+	}
+	ttl := time.Unix(id.expiresAt, 0).Sub(now)
+	if ttl > c.ttl {
+		ttl = c.ttl
+	}
+	if ttl <= 0 {
+		return
+	}
+	if c.items.ItemCount() >= c.max {
+		next := atomic.LoadInt64(&c.nextSweep)
+		if now.UnixNano() < next || !atomic.CompareAndSwapInt64(&c.nextSweep, next, now.Add(time.Second).UnixNano()) {
+			return
+		}
+		c.items.DeleteExpired()
+		if c.items.ItemCount() >= c.max {
+			return
+		}
+	}
+	c.items.Set(token, id, ttl)
+}
+
+// len returns the number of entries, expired ones included.
+func (c *tokenCache) len() int {
+	if c == nil {
+		return 0
+	}
+	return c.items.ItemCount()
+}

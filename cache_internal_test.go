@@ -1,0 +1,118 @@
+package tokengate
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestTokenCacheBounds(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	tests := []struct {
+		desc      string
+		max       int
+		ttl       time.Duration
+		expiresAt int64
+		adds      int
+		wantLen   int
+	}{
+		{desc: "caches valid tokens", max: 10, ttl: time.Minute, expiresAt: now.Unix() + 600, adds: 3, wantLen: 3},
+		{desc: "stops at the bound", max: 2, ttl: time.Minute, expiresAt: now.Unix() + 600, adds: 5, wantLen: 2},
+		{desc: "never caches an expired token", max: 10, ttl: time.Minute, expiresAt: now.Unix() - 1, adds: 3, wantLen: 0},
+		{desc: "off", max: 0, ttl: time.Minute, expiresAt: now.Unix() + 600, adds: 3, wantLen: 0},
+	}
+	for _, test := range tests {
+		t.Run(test.desc, func(t *testing.T) {
+			c := newTokenCache(test.ttl, test.max)
+			for i := 0; i < test.adds; i++ {
+				c.add("token-"+strconv.Itoa(i), &identity{expiresAt: test.expiresAt}, now)
+			}
+			if got := c.len(); got != test.wantLen {
+				t.Fatalf("len = %d, want %d", got, test.wantLen)
+			}
+		})
+	}
+}
+
+func TestTokenCacheEntryLifetime(t *testing.T) {
+	c := newTokenCache(time.Hour, 10)
+	now := time.Now()
+	// The token expires in 1s: the entry must not outlive it, whatever the TTL.
+	c.add("short", &identity{expiresAt: now.Unix() + 1}, now)
+	if _, ok := c.get("short"); !ok {
+		t.Fatal("fresh entry missing")
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if _, ok := c.get("short"); ok {
+		t.Fatal("entry outlived its token")
+	}
+}
+
+func TestTokenCacheSweepsWhenFull(t *testing.T) {
+	c := newTokenCache(time.Hour, 2)
+	now := time.Now()
+	c.add("a", &identity{expiresAt: now.Unix() + 1}, now)
+	c.add("b", &identity{expiresAt: now.Unix() + 1}, now)
+	time.Sleep(1100 * time.Millisecond)
+	later := time.Now()
+	c.add("c", &identity{expiresAt: later.Unix() + 600}, later)
+	if _, ok := c.get("c"); !ok {
+		t.Fatal("a full cache of expired entries must make room")
+	}
+}
+
+// TestGuardCachesOnlyValidTokens drives the gate and looks at its cache:
+// a valid token is cached on first use and served from the cache after;
+// an invalid one is never cached.
+func TestGuardCachesOnlyValidTokens(t *testing.T) {
+	cfg := CreateConfig()
+	cfg.Keys = []KeyConfig{{ID: "k", Algorithm: "HS256", Secret: strings.Repeat("s", 32)}}
+	cfg.Users = []UserConfig{{ID: 2, Login: "alice", Role: "admin",
+		PasswordHash: "$6$tg-test-alice$U6.AT1FUHj5Da9ZpZ5QUuqoxdeyzkXnbITerO6JjcwRY972npsCl..YKzFM6e8cIwkds6dnvUrq/8P7gUjOgM."}}
+	cfg.DefaultAction = "GetDevice"
+	cfg.CacheMaxEntries = 2
+	h, err := New(context.Background(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), cfg, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := h.(*gate)
+	var tokens []string
+	for i := 0; i < 3; i++ {
+		p, err := g.loginFrom(map[string]any{"login": "alice", "password": "alice-pass"}, "login", "password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens = append(tokens, p.access)
+	}
+	get := func(token string) int {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/x", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		g.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	if code := get("garbage"); code != 401 || g.cache.len() != 0 {
+		t.Fatalf("invalid token: %d, cache %d", code, g.cache.len())
+	}
+	if code := get(tokens[0]); code != 200 || g.cache.len() != 1 {
+		t.Fatalf("first use: %d, cache %d", code, g.cache.len())
+	}
+	if _, ok := g.cache.get(tokens[0]); !ok {
+		t.Fatal("valid token not cached")
+	}
+	if code := get(tokens[0]); code != 200 || g.cache.len() != 1 {
+		t.Fatalf("cache hit: %d, cache %d", code, g.cache.len())
+	}
+	for _, tok := range tokens {
+		if code := get(tok); code != 200 {
+			t.Fatalf("status %d", code)
+		}
+	}
+	if g.cache.len() != 2 {
+		t.Fatalf("cache must stop at its bound, has %d", g.cache.len())
+	}
+}
