@@ -46,7 +46,8 @@ func statusOf(err error) (int, string) {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	body, err := json.Marshal(v)
 	if err != nil {
-		status, body = http.StatusInternalServerError, []byte(`{"error":500,"message":"internal error"}`)
+		status = http.StatusInternalServerError
+		body = []byte(`{"error":500,"message":"internal error"}`)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")

@@ -91,11 +91,14 @@ func (g *gate) serveMessage(w http.ResponseWriter, route string, body map[string
 	}
 	if err != nil {
 		status, msg := statusOf(err)
-		out["status"], out["code"], out["error"] = "error", status, msg
+		out["status"] = "error"
+		out["code"] = status
+		out["error"] = msg
 		writeJSON(w, status, out)
 		return
 	}
-	out["status"], out["accessToken"] = "success", p.access
+	out["status"] = "success"
+	out["accessToken"] = p.access
 	if p.refresh != "" {
 		out["refreshToken"] = p.refresh
 	}

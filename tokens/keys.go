@@ -79,7 +79,10 @@ func (k *Key) loadHMAC(spec KeySpec) error {
 		return fmt.Errorf("%s: %s needs a secret of at least %d bytes, got %d (make one with: openssl rand -base64 %d)",
 			field, spec.Algorithm, need, len(secret), need)
 	}
-	k.signKey, k.verifyKey = []byte(secret), []byte(secret)
+	// One assignment per statement: under Yaegi, `a, b = x, f()` assigns
+	// only one side.
+	k.signKey = []byte(secret)
+	k.verifyKey = []byte(secret)
 	return nil
 }
 
@@ -127,7 +130,8 @@ func (k *Key) parsePrivate(pem []byte) error {
 		if priv.N.BitLen() < minRSABits {
 			return fmt.Errorf("RSA key has %d bits, need at least %d", priv.N.BitLen(), minRSABits)
 		}
-		k.signKey, k.verifyKey = priv, &priv.PublicKey
+		k.signKey = priv
+		k.verifyKey = &priv.PublicKey
 	case "ES256":
 		priv, err := jwt.ParseECPrivateKeyFromPEM(pem)
 		if err != nil {
@@ -136,7 +140,8 @@ func (k *Key) parsePrivate(pem []byte) error {
 		if priv.Curve != elliptic.P256() {
 			return fmt.Errorf("ES256 needs a P-256 key")
 		}
-		k.signKey, k.verifyKey = priv, &priv.PublicKey
+		k.signKey = priv
+		k.verifyKey = &priv.PublicKey
 	default: // EdDSA
 		priv, err := jwt.ParseEdPrivateKeyFromPEM(pem)
 		if err != nil {
@@ -146,7 +151,8 @@ func (k *Key) parsePrivate(pem []byte) error {
 		if !ok {
 			return fmt.Errorf("not an Ed25519 private key")
 		}
-		k.signKey, k.verifyKey = edPriv, edPriv.Public()
+		k.signKey = edPriv
+		k.verifyKey = edPriv.Public()
 	}
 	return nil
 }
