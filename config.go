@@ -68,6 +68,45 @@ type Config struct {
 	CacheTTL string `json:"cacheTTL,omitempty"`
 	// CacheMaxEntries bounds the verified-token cache. Default 10000.
 	CacheMaxEntries int `json:"cacheMaxEntries,omitempty"`
+	// DeviceDirectory resolves device ids for rules with deviceFrom.
+	DeviceDirectory DeviceDirectory `json:"deviceDirectory,omitempty"`
+}
+
+// DeviceDirectory tells the gate which network and device type a device
+// belongs to: from a static list, a lookup on the backend, or both (the list
+// first).
+type DeviceDirectory struct {
+	// Devices is a static list of devices.
+	Devices []DeviceConfig `json:"devices,omitempty"`
+	// LookupURL is fetched with GET for devices not in the list, with
+	// {deviceId} replaced, e.g. http://deviceapi:8081/device/{deviceId}.
+	// 200 gives the device, 404 an unknown device; anything else, or no
+	// answer within Timeout, refuses the request with 503. Default empty.
+	LookupURL string `json:"lookupURL,omitempty"`
+	// NetworkField is the JSON field (dotted for nesting) holding the
+	// network id in a lookup answer. Default "networkId".
+	NetworkField string `json:"networkField,omitempty"`
+	// DeviceTypeField likewise for the device type id. Default "deviceTypeId".
+	DeviceTypeField string `json:"deviceTypeField,omitempty"`
+	// LookupHeader and LookupHeaderValue are sent with each lookup, e.g.
+	// Authorization: Bearer <service token>. Default: no header.
+	LookupHeader      string `json:"lookupHeader,omitempty"`
+	LookupHeaderValue string `json:"lookupHeaderValue,omitempty"`
+	// Timeout bounds one lookup. Default "2s".
+	Timeout string `json:"timeout,omitempty"`
+	// CacheTTL is how long a found device is cached. Default "1m".
+	CacheTTL string `json:"cacheTTL,omitempty"`
+	// NegativeCacheTTL is how long an unknown device is cached. Default "10s".
+	NegativeCacheTTL string `json:"negativeCacheTTL,omitempty"`
+	// CacheMaxEntries bounds the lookup cache. Default 10000.
+	CacheMaxEntries int `json:"cacheMaxEntries,omitempty"`
+}
+
+// DeviceConfig is one device of the static list.
+type DeviceConfig struct {
+	ID           string `json:"id,omitempty"`
+	NetworkID    string `json:"networkId,omitempty"`
+	DeviceTypeID string `json:"deviceTypeId,omitempty"`
 }
 
 // RuleConfig is one route rule.
@@ -79,6 +118,17 @@ type RuleConfig struct {
 	Path string `json:"path,omitempty"`
 	// Action is the DeviceHive action required, by name or id.
 	Action string `json:"action,omitempty"`
+	// NetworkFrom binds a network id of the request to the token's
+	// networks: "path:NAME" (a {NAME} of Path), "query:NAME" or
+	// "header:NAME". The request passes only when the id is in the token's
+	// list or the list holds "*"; a request without the value passes only
+	// with "*". Default empty (no binding).
+	NetworkFrom string `json:"networkFrom,omitempty"`
+	// DeviceTypeFrom binds a device type id the same way.
+	DeviceTypeFrom string `json:"deviceTypeFrom,omitempty"`
+	// DeviceFrom binds a device id: its network and device type, from the
+	// device directory, must both be in the token's scopes.
+	DeviceFrom string `json:"deviceFrom,omitempty"`
 }
 
 // IdentityHeaders names the identity headers; an empty name leaves that

@@ -2,10 +2,12 @@ package tokengate
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/tokengate/tokengate/directory"
 	"github.com/tokengate/tokengate/permissions"
 	"github.com/tokengate/tokengate/tokens"
 )
@@ -13,9 +15,11 @@ import (
 // identity is a verified access token, ready to be forwarded: the header
 // values are computed once, when the token is first verified.
 type identity struct {
-	actions   []permissions.Action
-	expiresAt int64    // the token's exp, Unix seconds
-	values    []string // aligned with gate.headers
+	actions       []permissions.Action
+	networkIDs    []string
+	deviceTypeIDs []string
+	expiresAt     int64    // the token's exp, Unix seconds
+	values        []string // aligned with gate.headers
 }
 
 // identityHeader is one configured identity header, canonicalised in New.
@@ -84,12 +88,19 @@ func (g *gate) guard(w http.ResponseWriter, r *http.Request) {
 	}
 
 	action := g.defaultAction
-	if m, matched := g.rules.Match(r.Method, r.URL.Path); matched {
+	m, matched := g.rules.Match(r.Method, r.URL.Path)
+	if matched {
 		action = m.Action
 	}
 	if action < 0 || !permissions.Allows(id.actions, action) {
 		writeJSON(w, http.StatusForbidden, restError(http.StatusForbidden, "Access is denied"))
 		return
+	}
+	if matched && m.Scope.Bound() {
+		if status := g.checkScope(r, m, id); status != 0 {
+			writeJSON(w, status, restError(status, scopeMessage(status)))
+			return
+		}
 	}
 
 	for i, h := range g.headers {
@@ -114,12 +125,78 @@ func (g *gate) identify(token string) (*identity, error) {
 	if err != nil {
 		return nil, err
 	}
-	id := &identity{actions: claims.Actions, expiresAt: claims.ExpiresAt, values: make([]string, len(g.headers))}
+	id := &identity{
+		actions:       claims.Actions,
+		networkIDs:    claims.NetworkIDs,
+		deviceTypeIDs: claims.DeviceTypeIDs,
+		expiresAt:     claims.ExpiresAt,
+		values:        make([]string, len(g.headers)),
+	}
 	for i, h := range g.headers {
 		id.values[i] = h.value(claims)
 	}
 	g.cache.add(token, id, time.Now())
 	return id, nil
+}
+
+// checkScope enforces a matched rule's bindings against the token's
+// networks and device types. It returns 0 when the request may pass, else
+// the status to refuse it with.
+func (g *gate) checkScope(r *http.Request, m permissions.Match, id *identity) int {
+	query := func() url.Values { return r.URL.Query() }
+	if b := m.Scope.Network; b.Bound() {
+		v, ok := m.Value(b, query, r.Header)
+		if !inScope(id.networkIDs, v, ok) {
+			return http.StatusForbidden
+		}
+	}
+	if b := m.Scope.DeviceType; b.Bound() {
+		v, ok := m.Value(b, query, r.Header)
+		if !inScope(id.deviceTypeIDs, v, ok) {
+			return http.StatusForbidden
+		}
+	}
+	if b := m.Scope.Device; b.Bound() {
+		deviceID, ok := m.Value(b, query, r.Header)
+		if !ok {
+			// No device named: only a token scoped to everything may pass.
+			if permissions.ContainsAll(id.networkIDs) && permissions.ContainsAll(id.deviceTypeIDs) {
+				return 0
+			}
+			return http.StatusForbidden
+		}
+		dev, err := g.devices.Lookup(r.Context(), deviceID)
+		if err == directory.ErrUnknownDevice {
+			return http.StatusNotFound
+		}
+		if err != nil {
+			return http.StatusServiceUnavailable
+		}
+		if !permissions.ContainsID(id.networkIDs, dev.NetworkID) || !permissions.ContainsID(id.deviceTypeIDs, dev.DeviceTypeID) {
+			return http.StatusForbidden
+		}
+	}
+	return 0
+}
+
+// inScope: a named id must be in the list (or the list holds "*"); a
+// request that names no id passes only with "*". An empty list grants
+// nothing: fail closed.
+func inScope(list []string, id string, named bool) bool {
+	if !named {
+		return permissions.ContainsAll(list)
+	}
+	return permissions.ContainsID(list, id)
+}
+
+func scopeMessage(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "Device not found"
+	case http.StatusServiceUnavailable:
+		return "device directory is unavailable, try again later"
+	}
+	return "Access is denied"
 }
 
 // requestToken collects the token from the Authorization header and, when

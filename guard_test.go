@@ -16,6 +16,11 @@ func guardConfig() *tokengate.Config {
 	cfg.Preset = "devicehive"
 	cfg.PublicPaths = []string{"/healthz", "/docs/**"}
 	cfg.Audience = "devices"
+	cfg.DeviceDirectory.Devices = []tokengate.DeviceConfig{
+		{ID: "d1", NetworkID: "1", DeviceTypeID: "10"},
+		{ID: "d2", NetworkID: "2", DeviceTypeID: "20"},
+		{ID: "d3", NetworkID: "3", DeviceTypeID: "10"},
+	}
 	return cfg
 }
 
@@ -255,6 +260,23 @@ func TestGuardConfigErrors(t *testing.T) {
 		{desc: "authorization as identity", change: func(cfg *tokengate.Config) { cfg.IdentityHeaders.Login = "Authorization" }, wantErr: "identityHeaders:"},
 		{desc: "bad cache TTL", change: func(cfg *tokengate.Config) { cfg.CacheTTL = "forever" }, wantErr: "cacheTTL:"},
 		{desc: "negative cache size", change: func(cfg *tokengate.Config) { cfg.CacheMaxEntries = -1 }, wantErr: "cacheMaxEntries:"},
+		{desc: "preset without a directory", change: func(cfg *tokengate.Config) { cfg.DeviceDirectory.Devices = nil }, wantErr: "preset devicehive: device routes need deviceDirectory"},
+		{desc: "own device rule without a directory", change: func(cfg *tokengate.Config) {
+			cfg.Preset = ""
+			cfg.DeviceDirectory.Devices = nil
+			cfg.Rules = []tokengate.RuleConfig{{Path: "/x", Action: "*"}, {Path: "/d/{id}", Action: "GetDevice", DeviceFrom: "path:id"}}
+		}, wantErr: "rules[1].deviceFrom: device routes need deviceDirectory"},
+		{desc: "binding to a missing parameter", change: func(cfg *tokengate.Config) {
+			cfg.Rules = []tokengate.RuleConfig{{Path: "/n/{net}", Action: "GetNetwork", NetworkFrom: "path:network"}}
+		}, wantErr: "rules[0].networkFrom:"},
+		{desc: "bad binding kind", change: func(cfg *tokengate.Config) {
+			cfg.Rules = []tokengate.RuleConfig{{Path: "/n", Action: "GetNetwork", DeviceTypeFrom: "body:type"}}
+		}, wantErr: "rules[0].deviceTypeFrom:"},
+		{desc: "duplicate static device", change: func(cfg *tokengate.Config) {
+			cfg.DeviceDirectory.Devices = append(cfg.DeviceDirectory.Devices, tokengate.DeviceConfig{ID: "d1"})
+		}, wantErr: "deviceDirectory.devices[3].id:"},
+		{desc: "bad lookup URL", change: func(cfg *tokengate.Config) { cfg.DeviceDirectory.LookupURL = "deviceapi/device" }, wantErr: "deviceDirectory.lookupURL:"},
+		{desc: "bad lookup timeout", change: func(cfg *tokengate.Config) { cfg.DeviceDirectory.Timeout = "soon" }, wantErr: "deviceDirectory.timeout:"},
 	}
 	for _, test := range tests {
 		t.Run(test.desc, func(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokengate/tokengate/directory"
 	"github.com/tokengate/tokengate/permissions"
 	"github.com/tokengate/tokengate/tokens"
 	"github.com/tokengate/tokengate/users"
@@ -49,6 +50,15 @@ func CreateConfig() *Config {
 		ForwardAuthorization: true,
 		CacheTTL:             "5m",
 		CacheMaxEntries:      10000,
+		DeviceDirectory: DeviceDirectory{
+			Devices:          []DeviceConfig{},
+			NetworkField:     "networkId",
+			DeviceTypeField:  "deviceTypeId",
+			Timeout:          "2s",
+			CacheTTL:         "1m",
+			NegativeCacheTTL: "10s",
+			CacheMaxEntries:  10000,
+		},
 	}
 }
 
@@ -72,6 +82,7 @@ type gate struct {
 	headers              []identityHeader
 	forwardAuthorization bool
 	cache                *tokenCache
+	devices              *directory.Directory
 }
 
 // New validates the configuration and builds the middleware. Any error names
@@ -154,7 +165,10 @@ func newGate(next http.Handler, config *Config, name string) (*gate, error) {
 func (g *gate) compileGuard(config *Config) error {
 	specs := make([]permissions.RuleSpec, 0, len(config.Rules))
 	for _, rc := range config.Rules {
-		specs = append(specs, permissions.RuleSpec{Methods: rc.Methods, Path: rc.Path, Action: rc.Action})
+		specs = append(specs, permissions.RuleSpec{
+			Methods: rc.Methods, Path: rc.Path, Action: rc.Action,
+			NetworkFrom: rc.NetworkFrom, DeviceTypeFrom: rc.DeviceTypeFrom, DeviceFrom: rc.DeviceFrom,
+		})
 	}
 	if config.Preset != "" {
 		preset, err := permissions.Preset(config.Preset)
@@ -168,6 +182,16 @@ func (g *gate) compileGuard(config *Config) error {
 		return err
 	}
 	g.rules = rules
+	if g.devices, err = deviceDirectory(config.DeviceDirectory); err != nil {
+		return fmt.Errorf("deviceDirectory.%w", err)
+	}
+	if i := rules.FirstDeviceBinding(); i >= 0 && !g.devices.Enabled() {
+		where := fmt.Sprintf("rules[%d].deviceFrom", i)
+		if i >= len(config.Rules) {
+			where = "preset " + config.Preset
+		}
+		return fmt.Errorf("%s: device routes need deviceDirectory.lookupURL or deviceDirectory.devices", where)
+	}
 
 	g.defaultAction = -1
 	if config.DefaultAction != "" && config.DefaultAction != "deny" {
@@ -207,6 +231,45 @@ func (g *gate) compileGuard(config *Config) error {
 	}
 	g.cache = newTokenCache(ttl, config.CacheMaxEntries)
 	return nil
+}
+
+func deviceDirectory(cfg DeviceDirectory) (*directory.Directory, error) {
+	static := make(map[string]directory.Device, len(cfg.Devices))
+	for i, d := range cfg.Devices {
+		if d.ID == "" {
+			return nil, fmt.Errorf("devices[%d].id: required", i)
+		}
+		if _, dup := static[d.ID]; dup {
+			return nil, fmt.Errorf("devices[%d].id: %q is listed twice", i, d.ID)
+		}
+		static[d.ID] = directory.Device{NetworkID: d.NetworkID, DeviceTypeID: d.DeviceTypeID}
+	}
+	opts := directory.Options{
+		Static:          static,
+		LookupURL:       cfg.LookupURL,
+		NetworkField:    cfg.NetworkField,
+		DeviceTypeField: cfg.DeviceTypeField,
+		Header:          cfg.LookupHeader,
+		HeaderValue:     cfg.LookupHeaderValue,
+		MaxEntries:      cfg.CacheMaxEntries,
+	}
+	durations := []struct {
+		field string
+		value string
+		dst   *time.Duration
+	}{
+		{"timeout", cfg.Timeout, &opts.Timeout},
+		{"cacheTTL", cfg.CacheTTL, &opts.TTL},
+		{"negativeCacheTTL", cfg.NegativeCacheTTL, &opts.NegativeTTL},
+	}
+	for _, d := range durations {
+		v, err := time.ParseDuration(d.value)
+		if err != nil || v < 0 {
+			return nil, fmt.Errorf("%s: %q is not a duration such as 2s", d.field, d.value)
+		}
+		*d.dst = v
+	}
+	return directory.New(opts)
 }
 
 // validToken reports whether s is an RFC 7230 token, as header and cookie

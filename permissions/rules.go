@@ -3,6 +3,7 @@ package permissions
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -16,7 +17,33 @@ type RuleSpec struct {
 	Methods []string // HTTP methods; empty matches every method
 	Path    string
 	Action  string // DeviceHive action name or id
+
+	// Scope bindings, each "path:NAME" (a {NAME} of Path), "query:NAME" or
+	// "header:NAME"; empty binds nothing. NetworkFrom and DeviceTypeFrom
+	// give ids checked against the token's networks and device types;
+	// DeviceFrom gives a device id whose network and device type are looked
+	// up in the device directory and checked the same way.
+	NetworkFrom    string
+	DeviceTypeFrom string
+	DeviceFrom     string
 }
+
+// Binding tells where a rule finds a scoped value in a request.
+type Binding struct {
+	Kind string // "path", "query" or "header"; "" when the rule binds nothing
+	Name string // the {param}, query parameter or canonical header name
+}
+
+// Bound reports whether the binding is set.
+func (b Binding) Bound() bool { return b.Kind != "" }
+
+// Scope is a rule's compiled bindings.
+type Scope struct {
+	Network, DeviceType, Device Binding
+}
+
+// Bound reports whether any binding is set.
+func (s Scope) Bound() bool { return s.Network.Bound() || s.DeviceType.Bound() || s.Device.Bound() }
 
 // Table is a compiled, ordered list of rules: the first match wins.
 type Table struct {
@@ -35,6 +62,7 @@ type rule struct {
 	prefix  bool // the template ended in "**"
 	action  Action
 	params  map[string]int // param name -> segment index
+	scope   Scope
 }
 
 type segment struct {
@@ -46,8 +74,26 @@ type segment struct {
 type Match struct {
 	Action Action
 	Index  int // the rule's position in the table
+	Scope  Scope
 	rule   *rule
 	segs   []string
+}
+
+// Value returns the value a binding names in a request: the matched path
+// parameter, the first value of the query parameter, or the header.
+func (m Match) Value(b Binding, query func() url.Values, header http.Header) (string, bool) {
+	var v string
+	switch b.Kind {
+	case "path":
+		v, _ = m.Param(b.Name)
+	case "query":
+		v = query().Get(b.Name)
+	case "header":
+		if values := header[b.Name]; len(values) > 0 {
+			v = values[0]
+		}
+	}
+	return v, v != ""
 }
 
 // Param returns the path segment captured as {name} by the matched rule.
@@ -90,6 +136,17 @@ func Compile(specs []RuleSpec, field string) (*Table, error) {
 	return t, nil
 }
 
+// FirstDeviceBinding returns the index of the first rule with a DeviceFrom
+// binding, or -1.
+func (t *Table) FirstDeviceBinding() int {
+	for _, r := range t.rules {
+		if r.scope.Device.Bound() {
+			return r.index
+		}
+	}
+	return -1
+}
+
 // CompilePaths compiles a list of path templates that match any method,
 // such as the public paths.
 func CompilePaths(paths []string, field string) (*Table, error) {
@@ -125,10 +182,10 @@ func compileRule(i int, spec RuleSpec) (*rule, error) {
 	if !strings.HasPrefix(spec.Path, "/") {
 		return nil, fmt.Errorf("path: %q must start with /", spec.Path)
 	}
-	if spec.Path == "/" {
-		return r, nil
+	var parts []string
+	if spec.Path != "/" {
+		parts = strings.Split(spec.Path[1:], "/")
 	}
-	parts := strings.Split(spec.Path[1:], "/")
 	for j, part := range parts {
 		switch {
 		case part == "**" && j == len(parts)-1:
@@ -153,7 +210,39 @@ func compileRule(i int, spec RuleSpec) (*rule, error) {
 			r.segs = append(r.segs, segment{literal: part})
 		}
 	}
+	if r.scope.Network, err = compileBinding(spec.NetworkFrom, r.params); err != nil {
+		return nil, fmt.Errorf("networkFrom: %w", err)
+	}
+	if r.scope.DeviceType, err = compileBinding(spec.DeviceTypeFrom, r.params); err != nil {
+		return nil, fmt.Errorf("deviceTypeFrom: %w", err)
+	}
+	if r.scope.Device, err = compileBinding(spec.DeviceFrom, r.params); err != nil {
+		return nil, fmt.Errorf("deviceFrom: %w", err)
+	}
 	return r, nil
+}
+
+func compileBinding(s string, params map[string]int) (Binding, error) {
+	if s == "" {
+		return Binding{}, nil
+	}
+	kind, name, ok := strings.Cut(s, ":")
+	name = strings.TrimSpace(name)
+	if !ok || name == "" {
+		return Binding{}, fmt.Errorf("%q must be path:NAME, query:NAME or header:NAME", s)
+	}
+	switch kind {
+	case "path":
+		if _, ok := params[name]; !ok {
+			return Binding{}, fmt.Errorf("%q: the path has no {%s}", s, name)
+		}
+	case "query":
+	case "header":
+		name = http.CanonicalHeaderKey(name)
+	default:
+		return Binding{}, fmt.Errorf("%q must be path:NAME, query:NAME or header:NAME", s)
+	}
+	return Binding{Kind: kind, Name: name}, nil
 }
 
 func validMethod(m string) bool {
@@ -191,7 +280,7 @@ func (t *Table) Match(method, path string) (Match, bool) {
 	}
 	for _, r := range candidates {
 		if r.matches(method, segs) {
-			return Match{Action: r.action, Index: r.index, rule: r, segs: segs}, true
+			return Match{Action: r.action, Index: r.index, Scope: r.scope, rule: r, segs: segs}, true
 		}
 	}
 	return Match{}, false

@@ -1,0 +1,201 @@
+// Package directory resolves a device id to the network and device type it
+// belongs to, so that routes naming only a device can be checked against a
+// token's network and device-type scopes.
+//
+// Devices come from a static table, from a lookup URL on the backend, or
+// both (the table first). Lookup results are cached, found and not-found
+// devices with separate TTLs, in a bounded go-cache without a janitor
+// goroutine. A failed lookup is an error, never a pass.
+package directory
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/patrickmn/go-cache"
+)
+
+// Errors returned by Lookup.
+var (
+	ErrUnknownDevice = errors.New("device not found")
+	ErrUnavailable   = errors.New("device directory is unavailable")
+)
+
+// Device is where a device belongs.
+type Device struct {
+	NetworkID    string
+	DeviceTypeID string
+}
+
+// Options configures a Directory.
+type Options struct {
+	Static          map[string]Device // devices known without a lookup
+	LookupURL       string            // e.g. http://api/device/{deviceId}; empty = no lookup
+	NetworkField    string            // JSON field of the network id, dotted for nesting
+	DeviceTypeField string            // JSON field of the device type id
+	Header          string            // header sent with lookups, e.g. Authorization
+	HeaderValue     string            // its value, e.g. "Bearer <service token>"
+	Timeout         time.Duration     // per lookup
+	TTL             time.Duration     // how long a found device is cached
+	NegativeTTL     time.Duration     // how long a not-found device is cached
+	MaxEntries      int               // cache bound
+}
+
+// Directory looks devices up. It is safe for concurrent use.
+type Directory struct {
+	opts      Options
+	client    *http.Client
+	cache     *cache.Cache
+	nextSweep int64 // Unix nanoseconds; atomic
+}
+
+// notFound marks a cached negative result.
+type notFound struct{}
+
+// maxLookupBody bounds a lookup response.
+const maxLookupBody = 64 << 10
+
+// New checks the options. It starts no goroutine.
+func New(opts Options) (*Directory, error) {
+	d := &Directory{opts: opts}
+	if opts.LookupURL == "" {
+		return d, nil
+	}
+	u, err := url.Parse(strings.Replace(opts.LookupURL, "{deviceId}", "x", 1))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("lookupURL: %q must be an http(s) URL", opts.LookupURL)
+	}
+	if strings.Count(opts.LookupURL, "{deviceId}") != 1 {
+		return nil, fmt.Errorf("lookupURL: %q must hold {deviceId} once", opts.LookupURL)
+	}
+	if opts.NetworkField == "" || opts.DeviceTypeField == "" {
+		return nil, fmt.Errorf("networkField and deviceTypeField: required with lookupURL")
+	}
+	if opts.Timeout <= 0 || opts.TTL < 0 || opts.NegativeTTL < 0 || opts.MaxEntries < 0 {
+		return nil, fmt.Errorf("timeout must be positive; cache TTLs and size must not be negative")
+	}
+	if opts.Header != "" && strings.ContainsAny(opts.Header+opts.HeaderValue, "\r\n") {
+		return nil, fmt.Errorf("lookupHeader: must not contain line breaks")
+	}
+	d.client = &http.Client{
+		Timeout: opts.Timeout,
+		// A redirect is an answer we do not understand: fail, do not follow.
+		CheckRedirect: func(req *http.Request, via []*http.Request) error { return http.ErrUseLastResponse },
+		Transport: &http.Transport{
+			Proxy:               nil,
+			MaxIdleConnsPerHost: 32,
+			IdleConnTimeout:     30 * time.Second,
+		},
+	}
+	d.cache = cache.New(opts.TTL, 0)
+	return d, nil
+}
+
+// Lookup returns the device's network and device type. ErrUnknownDevice
+// means the directory is sure the device does not exist; any other error
+// means it could not tell.
+func (d *Directory) Lookup(ctx context.Context, id string) (Device, error) {
+	if dev, ok := d.opts.Static[id]; ok {
+		return dev, nil
+	}
+	if d.client == nil {
+		return Device{}, ErrUnknownDevice
+	}
+	if v, ok := d.cache.Get(id); ok {
+		if dev, found := v.(Device); found {
+			return dev, nil
+		}
+		return Device{}, ErrUnknownDevice
+	}
+	dev, err := d.fetch(ctx, id)
+	switch {
+	case err == nil:
+		d.remember(id, dev, d.opts.TTL)
+	case err == ErrUnknownDevice:
+		d.remember(id, notFound{}, d.opts.NegativeTTL)
+	}
+	return dev, err
+}
+
+func (d *Directory) fetch(ctx context.Context, id string) (Device, error) {
+	u := strings.Replace(d.opts.LookupURL, "{deviceId}", url.PathEscape(id), 1)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return Device{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if d.opts.Header != "" {
+		req.Header.Set(d.opts.Header, d.opts.HeaderValue)
+	}
+	res, err := d.client.Do(req)
+	if err != nil {
+		return Device{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode == http.StatusNotFound {
+		return Device{}, ErrUnknownDevice
+	}
+	if res.StatusCode != http.StatusOK {
+		return Device{}, fmt.Errorf("%w: lookup answered %d", ErrUnavailable, res.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(res.Body, maxLookupBody+1))
+	if err != nil || len(body) > maxLookupBody {
+		return Device{}, fmt.Errorf("%w: unreadable or oversized lookup answer", ErrUnavailable)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return Device{}, fmt.Errorf("%w: lookup answer is not a JSON object", ErrUnavailable)
+	}
+	return Device{NetworkID: field(doc, d.opts.NetworkField), DeviceTypeID: field(doc, d.opts.DeviceTypeField)}, nil
+}
+
+// field reads a dotted path of a JSON object as a string id; numbers are
+// written as integers. A missing field gives "".
+func field(doc map[string]any, path string) string {
+	var v any = doc
+	for _, key := range strings.Split(path, ".") {
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return ""
+		}
+		v = obj[key]
+	}
+	switch x := v.(type) {
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return ""
+}
+
+// remember caches a result unless the cache is full of live entries.
+func (d *Directory) remember(id string, v any, ttl time.Duration) {
+	if ttl <= 0 || d.opts.MaxEntries == 0 {
+		return
+	}
+	if d.cache.ItemCount() >= d.opts.MaxEntries {
+		now := time.Now()
+		next := atomic.LoadInt64(&d.nextSweep)
+		if now.UnixNano() < next || !atomic.CompareAndSwapInt64(&d.nextSweep, next, now.Add(time.Second).UnixNano()) {
+			return
+		}
+		d.cache.DeleteExpired()
+		if d.cache.ItemCount() >= d.opts.MaxEntries {
+			return
+		}
+	}
+	d.cache.Set(id, v, ttl)
+}
+
+// Enabled reports whether the directory can resolve anything.
+func (d *Directory) Enabled() bool { return d.client != nil || len(d.opts.Static) > 0 }

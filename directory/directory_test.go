@@ -1,0 +1,177 @@
+package directory_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tokengate/tokengate/directory"
+)
+
+// deviceAPI answers like the demo device API and counts its lookups.
+func deviceAPI(t *testing.T, calls *int64) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		atomic.AddInt64(calls, 1)
+		if r.Header.Get("Authorization") != "Bearer service" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		switch r.URL.Path {
+		case "/device/d1":
+			_, _ = w.Write([]byte(`{"id":"d1","networkId":1,"deviceTypeId":10}`))
+		case "/device/nested":
+			_, _ = w.Write([]byte(`{"device":{"network":{"id":"n7"},"type":20}}`))
+		case "/device/slow":
+			time.Sleep(300 * time.Millisecond)
+			_, _ = w.Write([]byte(`{"networkId":1,"deviceTypeId":10}`))
+		case "/device/broken":
+			w.WriteHeader(http.StatusInternalServerError)
+		case "/device/notjson":
+			_, _ = w.Write([]byte(`<html>`))
+		case "/device/moved":
+			http.Redirect(w, r, "/device/d1", http.StatusFound)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func newDirectory(t *testing.T, url string, mutate func(o *directory.Options)) *directory.Directory {
+	t.Helper()
+	opts := directory.Options{
+		Static:          map[string]directory.Device{"s1": {NetworkID: "5", DeviceTypeID: "50"}},
+		LookupURL:       url,
+		NetworkField:    "networkId",
+		DeviceTypeField: "deviceTypeId",
+		Header:          "Authorization",
+		HeaderValue:     "Bearer service",
+		Timeout:         100 * time.Millisecond,
+		TTL:             time.Minute,
+		NegativeTTL:     time.Minute,
+		MaxEntries:      100,
+	}
+	if mutate != nil {
+		mutate(&opts)
+	}
+	d, err := directory.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestLookup(t *testing.T) {
+	var calls int64
+	srv := deviceAPI(t, &calls)
+	d := newDirectory(t, srv.URL+"/device/{deviceId}", nil)
+	nested := newDirectory(t, srv.URL+"/device/{deviceId}", func(o *directory.Options) {
+		o.NetworkField, o.DeviceTypeField = "device.network.id", "device.type"
+	})
+	tests := []struct {
+		desc string
+		dir  *directory.Directory
+		id   string
+		want directory.Device
+		err  error
+	}{
+		{desc: "static", dir: d, id: "s1", want: directory.Device{NetworkID: "5", DeviceTypeID: "50"}},
+		{desc: "looked up", dir: d, id: "d1", want: directory.Device{NetworkID: "1", DeviceTypeID: "10"}},
+		{desc: "nested fields", dir: nested, id: "nested", want: directory.Device{NetworkID: "n7", DeviceTypeID: "20"}},
+		{desc: "unknown", dir: d, id: "d9", err: directory.ErrUnknownDevice},
+		{desc: "timeout", dir: d, id: "slow", err: directory.ErrUnavailable},
+		{desc: "server error", dir: d, id: "broken", err: directory.ErrUnavailable},
+		{desc: "not JSON", dir: d, id: "notjson", err: directory.ErrUnavailable},
+		{desc: "redirect not followed", dir: d, id: "moved", err: directory.ErrUnavailable},
+		{desc: "escaped id", dir: d, id: "../d1", err: directory.ErrUnknownDevice},
+	}
+	for _, test := range tests {
+		t.Run(test.desc, func(t *testing.T) {
+			got, err := test.dir.Lookup(context.Background(), test.id)
+			if !errors.Is(err, test.err) {
+				t.Fatalf("err = %v, want %v", err, test.err)
+			}
+			if got != test.want {
+				t.Fatalf("got %+v, want %+v", got, test.want)
+			}
+		})
+	}
+}
+
+func TestLookupCache(t *testing.T) {
+	var calls int64
+	srv := deviceAPI(t, &calls)
+	d := newDirectory(t, srv.URL+"/device/{deviceId}", nil)
+	for i := 0; i < 3; i++ {
+		if _, err := d.Lookup(context.Background(), "d1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Lookup(context.Background(), "d9"); !errors.Is(err, directory.ErrUnknownDevice) {
+			t.Fatal(err)
+		}
+		_, _ = d.Lookup(context.Background(), "broken")
+	}
+	// d1 and d9 once each (positive and negative cache); failures are never cached.
+	if got := atomic.LoadInt64(&calls); got != 5 {
+		t.Fatalf("lookups = %d, want 5", got)
+	}
+}
+
+func TestLookupCacheBound(t *testing.T) {
+	var calls int64
+	srv := deviceAPI(t, &calls)
+	d := newDirectory(t, srv.URL+"/device/{deviceId}", func(o *directory.Options) { o.MaxEntries = 1 })
+	for _, id := range []string{"d1", "d9", "d1", "d9"} {
+		_, _ = d.Lookup(context.Background(), id)
+	}
+	// d1 is cached; d9 finds the cache full and is looked up each time.
+	if got := atomic.LoadInt64(&calls); got != 3 {
+		t.Fatalf("lookups = %d, want 3", got)
+	}
+}
+
+func TestStaticOnly(t *testing.T) {
+	d := newDirectory(t, "", nil)
+	if _, err := d.Lookup(context.Background(), "d1"); !errors.Is(err, directory.ErrUnknownDevice) {
+		t.Fatalf("err = %v", err)
+	}
+	if !d.Enabled() {
+		t.Fatal("a static table enables the directory")
+	}
+	empty, err := directory.New(directory.Options{})
+	if err != nil || empty.Enabled() {
+		t.Fatalf("empty directory: %v, enabled %v", err, empty.Enabled())
+	}
+}
+
+func TestNewRejects(t *testing.T) {
+	tests := []struct {
+		desc    string
+		mutate  func(o *directory.Options)
+		wantErr string
+	}{
+		{desc: "not http", mutate: func(o *directory.Options) { o.LookupURL = "ftp://x/{deviceId}" }, wantErr: "lookupURL"},
+		{desc: "no placeholder", mutate: func(o *directory.Options) { o.LookupURL = "http://x/device" }, wantErr: "{deviceId}"},
+		{desc: "no fields", mutate: func(o *directory.Options) { o.NetworkField = "" }, wantErr: "networkField"},
+		{desc: "no timeout", mutate: func(o *directory.Options) { o.Timeout = 0 }, wantErr: "timeout"},
+		{desc: "header injection", mutate: func(o *directory.Options) { o.HeaderValue = "a\r\nX: y" }, wantErr: "line breaks"},
+	}
+	for _, test := range tests {
+		t.Run(test.desc, func(t *testing.T) {
+			opts := directory.Options{LookupURL: "http://127.0.0.1:1/device/{deviceId}", NetworkField: "n", DeviceTypeField: "t",
+				Header: "Authorization", Timeout: time.Second}
+			test.mutate(&opts)
+			_, err := directory.New(opts)
+			if err == nil || !strings.Contains(err.Error(), test.wantErr) {
+				t.Fatalf("err = %v, want %q", err, test.wantErr)
+			}
+		})
+	}
+}
