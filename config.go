@@ -19,6 +19,9 @@ type Config struct {
 	AccessTokenLifetime string `json:"accessTokenLifetime,omitempty"`
 	// RefreshTokenLifetime is how long a refresh token lives. Default "4380h".
 	RefreshTokenLifetime string `json:"refreshTokenLifetime,omitempty"`
+	// CreateMaxLifetime caps the expiration and refreshExpiration of tokens
+	// minted at <basePath>/create. Default "4380h".
+	CreateMaxLifetime string `json:"createMaxLifetime,omitempty"`
 	// MaxBodyBytes bounds token-service request bodies. Default 65536.
 	MaxBodyBytes int64 `json:"maxBodyBytes,omitempty"`
 	// Keys is the key set: exactly one signing key and any number of

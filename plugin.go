@@ -30,6 +30,7 @@ func CreateConfig() *Config {
 		Issuer:                 "tokengate",
 		AccessTokenLifetime:    "30m",
 		RefreshTokenLifetime:   "4380h",
+		CreateMaxLifetime:      "4380h",
 		MaxBodyBytes:           64 << 10,
 		Keys:                   []KeyConfig{},
 		Users:                  []UserConfig{},
@@ -69,7 +70,9 @@ type gate struct {
 	basePath string
 	maxBody  int64
 	tokens   *tokens.Service
-	users    *users.Store
+	// createMaxLifetime caps tokens minted at <basePath>/create.
+	createMaxLifetime time.Duration
+	users             *users.Store
 
 	// The route guard.
 	rules                *permissions.Table
@@ -114,6 +117,10 @@ func newGate(next http.Handler, config *Config, name string) (*gate, error) {
 	if err != nil {
 		return nil, err
 	}
+	createMax, err := positiveDuration("createMaxLifetime", config.CreateMaxLifetime)
+	if err != nil {
+		return nil, err
+	}
 	checkEvery, err := positiveDuration("usersFileCheckInterval", config.UsersFileCheckInterval)
 	if err != nil {
 		return nil, err
@@ -152,6 +159,7 @@ func newGate(next http.Handler, config *Config, name string) (*gate, error) {
 		maxBody:              config.MaxBodyBytes,
 		tokens:               service,
 		users:                store,
+		createMaxLifetime:    createMax,
 		allowPreflight:       config.AllowPreflight,
 		tokenCookie:          config.TokenCookie,
 		tokenQuery:           config.TokenQuery,

@@ -22,7 +22,7 @@ type pair struct {
 // speaks: HarperDB ("operation"), DeviceHive message ("action") or
 // DeviceHive REST (neither).
 func (g *gate) serveToken(w http.ResponseWriter, r *http.Request, route string) {
-	if route != "" && route != "refresh" {
+	if route != "" && route != "refresh" && route != "create" {
 		writeJSON(w, http.StatusNotFound, restError(http.StatusNotFound, "no such token endpoint"))
 		return
 	}
@@ -38,22 +38,25 @@ func (g *gate) serveToken(w http.ResponseWriter, r *http.Request, route string) 
 		return
 	}
 	switch {
-	case body["operation"] != nil:
+	case body["operation"] != nil && route != "create":
 		g.serveOperation(w, r, route, body)
 	case body["action"] != nil:
-		g.serveMessage(w, route, body)
+		g.serveMessage(w, r, route, body)
 	default:
-		g.serveREST(w, route, body)
+		g.serveREST(w, r, route, body)
 	}
 }
 
 // serveREST speaks DeviceHive REST: POST /token and POST /token/refresh.
-func (g *gate) serveREST(w http.ResponseWriter, route string, body map[string]any) {
+func (g *gate) serveREST(w http.ResponseWriter, r *http.Request, route string, body map[string]any) {
 	var p pair
 	var err error
-	if route == "refresh" {
+	switch route {
+	case "refresh":
 		p, err = g.refreshFrom(body, "refreshToken")
-	} else {
+	case "create":
+		p, err = g.create(r, body)
+	default:
 		p, err = g.loginFrom(body, "login", "password")
 	}
 	if err != nil {
@@ -73,7 +76,7 @@ func restError(status int, msg string) map[string]any {
 }
 
 // serveMessage speaks DeviceHive's message form: {"action": "token", ...}.
-func (g *gate) serveMessage(w http.ResponseWriter, route string, body map[string]any) {
+func (g *gate) serveMessage(w http.ResponseWriter, r *http.Request, route string, body map[string]any) {
 	action, _ := body["action"].(string)
 	out := map[string]any{"action": body["action"]}
 	if id, ok := body["requestId"]; ok {
@@ -84,10 +87,17 @@ func (g *gate) serveMessage(w http.ResponseWriter, route string, body map[string
 	switch {
 	case action == "token" && route == "":
 		p, err = g.loginFrom(body, "login", "password")
-	case action == "token/refresh":
+	case action == "token/refresh" && route != "create":
 		p, err = g.refreshFrom(body, "refreshToken")
+	case action == "token/create" && route != "refresh":
+		payload, ok := body["payload"].(map[string]any)
+		if !ok {
+			err = badRequest("payload is required and must be an object")
+			break
+		}
+		p, err = g.create(r, payload)
 	default:
-		err = badRequest("unsupported action at this path (use token or token/refresh)")
+		err = badRequest("unsupported action at this path (use token, token/refresh or token/create)")
 	}
 	if err != nil {
 		status, msg := statusOf(err)

@@ -1,0 +1,151 @@
+package tokengate_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCreate(t *testing.T) {
+	h, _ := newHandler(t, guardConfig())
+	admin, adminRefresh := login(t, h, "admin")
+	alice, _ := login(t, h, "alice")
+	future := time.Now().UTC().Add(24 * time.Hour).Format("2006-01-02T15:04:05.000")
+	tooFar := time.Now().UTC().Add(5000 * time.Hour).Format(time.RFC3339)
+	narrow := `{"userId":2,"actions":["GetDevice",4],"networkIds":[1],"deviceTypeIds":["10"],"expiration":"` + future + `"}`
+
+	// A narrow token for a caller without ManageToken.
+	res := do(t, h, "POST", "/token/create", narrow, "Authorization", "Bearer "+admin)
+	if res.code != 201 {
+		t.Fatalf("mint: %d %s", res.code, res.raw)
+	}
+	noManage := res.str("accessToken")
+
+	tests := []struct {
+		desc    string
+		path    string
+		body    string
+		token   string
+		code    int
+		message string
+	}{
+		{desc: "admin mints for alice", path: "/token/create", body: narrow, token: admin, code: 201},
+		{desc: "defaults", path: "/token/create", body: `{"userId":3}`, token: admin, code: 201},
+		{desc: "userId as string", path: "/token/create", body: `{"userId":"3"}`, token: admin, code: 201},
+		{desc: "alice mints within her rights for herself", path: "/token/create", body: `{"userId":2,"actions":["GetDevice"],"networkIds":["2"]}`, token: alice, code: 201},
+		{desc: "no token", path: "/token/create", body: narrow, code: 401, message: "token is missing"},
+		{desc: "refresh token as caller", path: "/token/create", body: narrow, token: adminRefresh, code: 401, message: "wrong type"},
+		{desc: "no ManageToken", path: "/token/create", body: narrow, token: noManage, code: 403, message: "Access is denied"},
+		{desc: "unknown user", path: "/token/create", body: `{"userId":99}`, token: admin, code: 404, message: "User with id = 99 not found"},
+		{desc: "locked user", path: "/token/create", body: `{"userId":4}`, token: admin, code: 403, message: "user is locked"},
+		{desc: "disabled user", path: "/token/create", body: `{"userId":5}`, token: admin, code: 403, message: "user is disabled"},
+		{desc: "missing userId", path: "/token/create", body: `{}`, token: admin, code: 400, message: "userId is required"},
+		{desc: "bad userId", path: "/token/create", body: `{"userId":-1}`, token: admin, code: 400, message: "positive integer"},
+		{desc: "client mints * for admin", path: "/token/create", body: `{"userId":1,"actions":["*"]}`, token: alice, code: 403, message: "action *"},
+		{desc: "admin mints more than the user has", path: "/token/create", body: `{"userId":2,"actions":["ManageUser"]}`, token: admin, code: 403, message: "action ManageUser"},
+		{desc: "network beyond the user", path: "/token/create", body: `{"userId":2,"networkIds":["3"]}`, token: admin, code: 403, message: "networkIds 3"},
+		{desc: "all networks for a scoped user", path: "/token/create", body: `{"userId":3,"networkIds":["*"]}`, token: admin, code: 403, message: "networkIds *"},
+		{desc: "device type beyond the caller", path: "/token/create", body: `{"userId":2,"deviceTypeIds":["20"]}`, token: noManage, code: 403},
+		{desc: "alice mints for bob's network", path: "/token/create", body: `{"userId":3,"networkIds":[3]}`, token: alice, code: 403, message: "networkIds 3"},
+		{desc: "unknown action", path: "/token/create", body: `{"userId":2,"actions":["GetDevice","Fly"]}`, token: admin, code: 400, message: "actions[1]: unknown action"},
+		{desc: "actions not a list", path: "/token/create", body: `{"userId":2,"actions":"GetDevice"}`, token: admin, code: 400, message: "actions must be a list"},
+		{desc: "expiration too far", path: "/token/create", body: `{"userId":2,"expiration":"` + tooFar + `"}`, token: admin, code: 403, message: "expiration exceeds"},
+		{desc: "refresh expiration too far", path: "/token/create", body: `{"userId":2,"refreshExpiration":"` + tooFar + `"}`, token: admin, code: 403, message: "refreshExpiration exceeds"},
+		{desc: "expiration past", path: "/token/create", body: `{"userId":2,"expiration":"2020-01-01T00:00:00.000"}`, token: admin, code: 400, message: "in the future"},
+		{desc: "expiration garbage", path: "/token/create", body: `{"userId":2,"expiration":"tomorrow"}`, token: admin, code: 400, message: "must be a date"},
+	}
+	for _, test := range tests {
+		t.Run(test.desc, func(t *testing.T) {
+			var header []string
+			if test.token != "" {
+				header = []string{"Authorization", "Bearer " + test.token}
+			}
+			res := do(t, h, "POST", test.path, test.body, header...)
+			if res.code != test.code {
+				t.Fatalf("status = %d, want %d: %s", res.code, test.code, res.raw)
+			}
+			if test.code == 201 {
+				if res.str("accessToken") == "" || res.str("refreshToken") == "" {
+					t.Fatalf("tokens missing: %s", res.raw)
+				}
+				return
+			}
+			if !strings.Contains(res.str("message"), test.message) {
+				t.Fatalf("message = %q, want %q", res.str("message"), test.message)
+			}
+		})
+	}
+}
+
+// TestCreatedTokensStayNarrow: a minted token, and the access token its
+// refresh token gives, reach only what was minted.
+func TestCreatedTokensStayNarrow(t *testing.T) {
+	h, _ := newHandler(t, guardConfig())
+	admin, _ := login(t, h, "admin")
+	res := do(t, h, "POST", "/token/create", `{"userId":2,"actions":["GetDevice"],"networkIds":["1"]}`, "Authorization", "Bearer "+admin)
+	if res.code != 201 {
+		t.Fatalf("mint: %d %s", res.code, res.raw)
+	}
+	minted := res.str("accessToken")
+	res = do(t, h, "POST", "/token/refresh", `{"refreshToken":"`+res.str("refreshToken")+`"}`)
+	if res.code != 201 {
+		t.Fatalf("refresh: %d %s", res.code, res.raw)
+	}
+	refreshed := res.str("accessToken")
+	for _, token := range []string{minted, refreshed} {
+		for _, c := range []struct {
+			method, path string
+			code         int
+		}{
+			{"GET", "/device/d1", 418},
+			{"GET", "/device/d2", 403},
+			{"POST", "/device/d1/notification", 403},
+			{"GET", "/network/1", 403},
+		} {
+			if got := doMulti(t, h, c.method, c.path, "Authorization", "Bearer "+token); got.code != c.code {
+				t.Errorf("%s %s: %d, want %d", c.method, c.path, got.code, c.code)
+			}
+		}
+	}
+}
+
+func TestCreateMessage(t *testing.T) {
+	h, _ := newHandler(t, guardConfig())
+	admin, _ := login(t, h, "admin")
+	alice, _ := login(t, h, "alice")
+	tests := []struct {
+		desc  string
+		path  string
+		body  string
+		token string
+		code  int
+	}{
+		{desc: "at /token", path: "/token", body: `{"action":"token/create","requestId":"m1","payload":{"userId":2,"actions":["GetDevice"]}}`, token: admin, code: 200},
+		{desc: "at /token/create", path: "/token/create", body: `{"action":"token/create","requestId":"m2","payload":{"userId":2}}`, token: admin, code: 200},
+		{desc: "no payload", path: "/token", body: `{"action":"token/create","requestId":"m3"}`, token: admin, code: 400},
+		{desc: "exceeds", path: "/token", body: `{"action":"token/create","requestId":"m4","payload":{"userId":1,"actions":["*"]}}`, token: alice, code: 403},
+		{desc: "unknown user", path: "/token", body: `{"action":"token/create","requestId":"m5","payload":{"userId":42}}`, token: admin, code: 404},
+		{desc: "login at /token/create", path: "/token/create", body: `{"action":"token","requestId":"m6","login":"alice","password":"alice-pass"}`, token: admin, code: 400},
+	}
+	for _, test := range tests {
+		t.Run(test.desc, func(t *testing.T) {
+			res := do(t, h, "POST", test.path, test.body, "Authorization", "Bearer "+test.token)
+			if res.code != test.code {
+				t.Fatalf("status = %d, want %d: %s", res.code, test.code, res.raw)
+			}
+			if res.str("action") != strings.Split(strings.Split(test.body, `"action":"`)[1], `"`)[0] || res.str("requestId") == "" {
+				t.Fatalf("action/requestId not echoed: %s", res.raw)
+			}
+			wantStatus := "success"
+			if test.code != 200 {
+				wantStatus = "error"
+			}
+			if res.str("status") != wantStatus {
+				t.Fatalf("status field = %q: %s", res.str("status"), res.raw)
+			}
+			if test.code == 200 && (res.str("accessToken") == "" || res.str("refreshToken") == "") {
+				t.Fatalf("tokens missing: %s", res.raw)
+			}
+		})
+	}
+}
