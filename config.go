@@ -27,6 +27,18 @@ type Config struct {
 	// Keys is the key set: exactly one signing key and any number of
 	// verify-only keys. Required.
 	Keys []KeyConfig `json:"keys,omitempty"`
+	// KeysFileCheckInterval is how often, at most, key files are checked for
+	// changes. Default "5s".
+	KeysFileCheckInterval string `json:"keysFileCheckInterval,omitempty"`
+	// JWKSWellKnown also serves the JWK Set at /.well-known/jwks.json
+	// (it is always served at <basePath>/jwks). Default false.
+	JWKSWellKnown bool `json:"jwksWellKnown,omitempty"`
+	// DeviceHiveSecret accepts tokens minted by a DeviceHive server signed
+	// with this HS256 JWT_SECRET (at least 32 bytes). Default empty: such
+	// tokens are rejected.
+	DeviceHiveSecret string `json:"deviceHiveSecret,omitempty"`
+	// DeviceHiveSecretFile reads the DeviceHive secret from a file instead.
+	DeviceHiveSecretFile string `json:"deviceHiveSecretFile,omitempty"`
 	// Users are the users configured inline.
 	Users []UserConfig `json:"users,omitempty"`
 	// UsersFile is a JSON file of users, re-read when it changes.

@@ -15,6 +15,7 @@ import (
 // identity is a verified access token, ready to be forwarded: the header
 // values are computed once, when the token is first verified.
 type identity struct {
+	keys          *tokens.KeySet // the key set that verified the token
 	actions       []permissions.Action
 	networkIDs    []string
 	deviceTypeIDs []string
@@ -118,14 +119,16 @@ func (g *gate) identify(token string) (*identity, error) {
 	if token == "" {
 		return nil, tokens.ErrMissing
 	}
-	if id, ok := g.cache.get(token); ok {
+	if id, ok := g.cache.get(token); ok && (!g.keysReload || id.keys == g.tokens.Keys()) {
 		return id, nil
 	}
+	keys := g.tokens.Keys()
 	claims, err := g.tokens.Verify(token, tokens.Access)
 	if err != nil {
 		return nil, err
 	}
 	id := &identity{
+		keys:          keys,
 		actions:       claims.Actions,
 		networkIDs:    claims.NetworkIDs,
 		deviceTypeIDs: claims.DeviceTypeIDs,

@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -35,6 +36,7 @@ func CreateConfig() *Config {
 		Keys:                   []KeyConfig{},
 		Users:                  []UserConfig{},
 		UsersFileCheckInterval: "5s",
+		KeysFileCheckInterval:  "5s",
 		Rules:                  []RuleConfig{},
 		PublicPaths:            []string{},
 		Leeway:                 "30s",
@@ -72,6 +74,8 @@ type gate struct {
 	tokens   *tokens.Service
 	// createMaxLifetime caps tokens minted at <basePath>/create.
 	createMaxLifetime time.Duration
+	jwksWellKnown     bool
+	keysReload        bool // key files are watched: cached tokens carry their key set
 	users             *users.Store
 
 	// The route guard.
@@ -125,7 +129,16 @@ func newGate(next http.Handler, config *Config, name string) (*gate, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys, err := keySet(config.Keys)
+	keysEvery, err := positiveDuration("keysFileCheckInterval", config.KeysFileCheckInterval)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := tokens.NewKeyRing(keySpecs(config.Keys), keysEvery)
+	if err != nil {
+		return nil, err
+	}
+	keys.Logf = logError
+	dhSecret, err := deviceHiveSecret(config)
 	if err != nil {
 		return nil, err
 	}
@@ -137,13 +150,14 @@ func newGate(next http.Handler, config *Config, name string) (*gate, error) {
 		return nil, fmt.Errorf("maxTokenBytes: must be positive, got %d", config.MaxTokenBytes)
 	}
 	service, err := tokens.NewService(tokens.Options{
-		Keys:            keys,
-		Issuer:          config.Issuer,
-		Audience:        config.Audience,
-		AccessLifetime:  access,
-		RefreshLifetime: refresh,
-		Leeway:          leeway,
-		MaxTokenBytes:   config.MaxTokenBytes,
+		Keys:             keys,
+		Issuer:           config.Issuer,
+		Audience:         config.Audience,
+		AccessLifetime:   access,
+		RefreshLifetime:  refresh,
+		Leeway:           leeway,
+		MaxTokenBytes:    config.MaxTokenBytes,
+		DeviceHiveSecret: dhSecret,
 	})
 	if err != nil {
 		return nil, err
@@ -160,6 +174,8 @@ func newGate(next http.Handler, config *Config, name string) (*gate, error) {
 		tokens:               service,
 		users:                store,
 		createMaxLifetime:    createMax,
+		jwksWellKnown:        config.JWKSWellKnown,
+		keysReload:           keys.Reloads(),
 		allowPreflight:       config.AllowPreflight,
 		tokenCookie:          config.TokenCookie,
 		tokenQuery:           config.TokenQuery,
@@ -300,6 +316,10 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.serveToken(w, r, route)
 		return
 	}
+	if g.jwksWellKnown && r.URL.Path == "/.well-known/jwks.json" {
+		g.serveJWKS(w, r)
+		return
+	}
 	g.guard(w, r)
 }
 
@@ -336,13 +356,10 @@ func positiveDuration(field, value string) (time.Duration, error) {
 	return d, nil
 }
 
-func keySet(configs []KeyConfig) (*tokens.KeySet, error) {
-	if len(configs) == 0 {
-		return nil, fmt.Errorf("keys: at least one signing key is required")
-	}
-	keys := make([]*tokens.Key, 0, len(configs))
-	for i, kc := range configs {
-		k, err := tokens.ParseKey(tokens.KeySpec{
+func keySpecs(configs []KeyConfig) []tokens.KeySpec {
+	specs := make([]tokens.KeySpec, 0, len(configs))
+	for _, kc := range configs {
+		specs = append(specs, tokens.KeySpec{
 			ID:             kc.ID,
 			Algorithm:      kc.Algorithm,
 			Secret:         kc.Secret,
@@ -353,12 +370,36 @@ func keySet(configs []KeyConfig) (*tokens.KeySet, error) {
 			PublicKeyFile:  kc.PublicKeyFile,
 			VerifyOnly:     kc.VerifyOnly,
 		})
-		if err != nil {
-			return nil, fmt.Errorf("keys[%d].%w", i, err)
-		}
-		keys = append(keys, k)
 	}
-	return tokens.NewKeySet(keys)
+	return specs
+}
+
+// deviceHiveSecret returns the DeviceHive JWT_SECRET, or nil when DeviceHive
+// tokens are not accepted.
+func deviceHiveSecret(config *Config) ([]byte, error) {
+	secret := config.DeviceHiveSecret
+	switch {
+	case secret != "" && config.DeviceHiveSecretFile != "":
+		return nil, fmt.Errorf("deviceHiveSecret and deviceHiveSecretFile: give one, not both")
+	case config.DeviceHiveSecretFile != "":
+		b, err := os.ReadFile(config.DeviceHiveSecretFile)
+		if err != nil {
+			return nil, fmt.Errorf("deviceHiveSecretFile: %w", err)
+		}
+		secret = strings.TrimRight(string(b), "\r\n")
+	case secret == "":
+		return nil, nil
+	}
+	if len(secret) < 32 {
+		return nil, fmt.Errorf("deviceHiveSecret: HS256 needs a secret of at least 32 bytes, got %d", len(secret))
+	}
+	return []byte(secret), nil
+}
+
+// logError writes to standard error, which Traefik logs at level ERR.
+// Nothing secret is ever passed here.
+func logError(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "tokengate: "+format+"\n", args...)
 }
 
 func userSpecs(configs []UserConfig) []users.Spec {

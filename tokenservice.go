@@ -22,6 +22,10 @@ type pair struct {
 // speaks: HarperDB ("operation"), DeviceHive message ("action") or
 // DeviceHive REST (neither).
 func (g *gate) serveToken(w http.ResponseWriter, r *http.Request, route string) {
+	if route == "jwks" {
+		g.serveJWKS(w, r)
+		return
+	}
 	if route != "" && route != "refresh" && route != "create" {
 		writeJSON(w, http.StatusNotFound, restError(http.StatusNotFound, "no such token endpoint"))
 		return
@@ -188,6 +192,13 @@ func (g *gate) refreshFrom(body map[string]any, field string) (pair, error) {
 	}
 	u, ok := g.users.ByID(rc.UserID)
 	switch {
+	case !ok && rc.FromDeviceHive:
+		// A DeviceHive user unknown here: the DeviceHive server vouched for
+		// the scopes, which carry over unchanged.
+		rc.Type = tokens.Access
+		rc.ExpiresAt = 0
+		access, _, err := g.tokens.Issue(rc)
+		return pair{access: access}, err
 	case !ok:
 		return pair{}, tokens.ErrInvalidClaims
 	case u.Status == users.StatusLocked:
@@ -272,4 +283,31 @@ func bearerToken(r *http.Request) string {
 		return strings.TrimSpace(h[7:])
 	}
 	return ""
+}
+
+// serveJWKS publishes the public keys of the key set in force. With only
+// HMAC keys there is nothing to publish: 404.
+func (g *gate) serveJWKS(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeJSON(w, http.StatusMethodNotAllowed, restError(http.StatusMethodNotAllowed, "use GET"))
+		return
+	}
+	body, n, err := g.tokens.Keys().JWKS()
+	if err != nil {
+		status, msg := statusOf(err)
+		writeJSON(w, status, restError(status, msg))
+		return
+	}
+	if n == 0 {
+		writeJSON(w, http.StatusNotFound, restError(http.StatusNotFound, "no public keys to publish: the key set is symmetric"))
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/jwk-set+json")
+	h.Set("Cache-Control", "public, max-age=300")
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodGet {
+		_, _ = w.Write(body)
+	}
 }

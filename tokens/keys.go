@@ -225,6 +225,7 @@ func material(inline, file, inlineField, fileField string) (string, string, erro
 type KeySet struct {
 	signing *Key
 	byID    map[string]*Key
+	all     []*Key // in configuration order
 }
 
 // NewKeySet checks that ids are unique and exactly one key signs.
@@ -236,6 +237,7 @@ func NewKeySet(keys []*Key) (*KeySet, error) {
 			return nil, fmt.Errorf("keys[%d].id: %q is used twice", i, k.ID)
 		}
 		ks.byID[k.ID] = k
+		ks.all = append(ks.all, k)
 		if k.VerifyOnly {
 			continue
 		}
@@ -256,7 +258,7 @@ func (ks *KeySet) Signing() *Key { return ks.signing }
 // Keys returns every key, signing key first.
 func (ks *KeySet) Keys() []*Key {
 	out := []*Key{ks.signing}
-	for _, k := range ks.byID {
+	for _, k := range ks.all {
 		if k != ks.signing {
 			out = append(out, k)
 		}

@@ -71,11 +71,13 @@ type Claims struct {
 	IssuedAt      int64    // Unix seconds
 	ExpiresAt     int64    // Unix seconds
 	ID            string   // jti
+	// FromDeviceHive marks a token minted by a DeviceHive server.
+	FromDeviceHive bool
 }
 
 // Options configures an Issuer and a Verifier.
 type Options struct {
-	Keys            *KeySet
+	Keys            KeySource
 	Issuer          string        // "iss"; required on verify when set
 	Audience        string        // "aud"; issued and required when set
 	AccessLifetime  time.Duration // default lifetime of access tokens
@@ -83,6 +85,10 @@ type Options struct {
 	Leeway          time.Duration // clock skew allowed on exp, nbf and iat
 	MaxTokenBytes   int           // longer tokens are refused unparsed; 0 = no limit
 	Now             func() time.Time
+	// DeviceHiveSecret, when set, also accepts tokens minted by a DeviceHive
+	// server with this HS256 JWT_SECRET: no kid, claims only in "payload",
+	// expiry "e" in epoch milliseconds. Off (nil) by default.
+	DeviceHiveSecret []byte
 }
 
 // Service issues and verifies tokens. It is safe for concurrent use.
@@ -104,6 +110,9 @@ func NewService(opts Options) (*Service, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.DeviceHiveSecret != nil && len(opts.DeviceHiveSecret) < 32 {
+		return nil, fmt.Errorf("deviceHiveSecret: HS256 needs a secret of at least 32 bytes, got %d", len(opts.DeviceHiveSecret))
 	}
 	// Only the signature is left to the jwt library. The algorithm allowlist
 	// is per key: keyFor accepts a token only when its header algorithm is
@@ -164,7 +173,7 @@ func (s *Service) Issue(c Claims) (string, Claims, error) {
 	if s.opts.Audience != "" {
 		claims["aud"] = s.opts.Audience
 	}
-	key := s.opts.Keys.signing
+	key := s.opts.Keys.Current().signing
 	token := jwt.NewWithClaims(key.method, claims)
 	token.Header["kid"] = key.ID
 	signed, err := token.SignedString(key.signKey)
@@ -184,7 +193,8 @@ func (s *Service) Verify(token string, want Type) (Claims, error) {
 	if s.opts.MaxTokenBytes > 0 && len(token) > s.opts.MaxTokenBytes {
 		return Claims{}, ErrTooLarge
 	}
-	parsed, err := s.parser.Parse(token, s.opts.Keys.keyFor)
+	v := &verification{keys: s.opts.Keys.Current(), deviceHive: s.opts.DeviceHiveSecret}
+	parsed, err := s.parser.Parse(token, v.keyFor)
 	if err != nil {
 		return Claims{}, parseError(err)
 	}
@@ -192,7 +202,35 @@ func (s *Service) Verify(token string, want Type) (Claims, error) {
 	if !ok {
 		return Claims{}, ErrInvalidClaims
 	}
+	if v.fromDeviceHive {
+		return s.checkDeviceHiveClaims(mc, want)
+	}
 	return s.checkClaims(mc, want)
+}
+
+// Keys returns the key set in force.
+func (s *Service) Keys() *KeySet { return s.opts.Keys.Current() }
+
+// verification is the state of one Verify call: which keys it uses and
+// whether the token turned out to be DeviceHive's.
+type verification struct {
+	keys           *KeySet
+	deviceHive     []byte
+	fromDeviceHive bool
+}
+
+// keyFor is the jwt.Keyfunc (a method value: Yaegi mishandles function
+// literals with unnamed parameters here). A token without a kid can only be
+// a DeviceHive token, and only when those are accepted.
+func (v *verification) keyFor(token *jwt.Token) (any, error) {
+	if _, hasKid := token.Header["kid"]; !hasKid && v.deviceHive != nil {
+		if token.Method == nil || token.Method.Alg() != "HS256" {
+			return nil, ErrAlgorithm
+		}
+		v.fromDeviceHive = true
+		return v.deviceHive, nil
+	}
+	return v.keys.keyFor(token)
 }
 
 // parseError maps the jwt library's errors onto ours, using only the

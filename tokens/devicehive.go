@@ -1,0 +1,48 @@
+package tokens
+
+import (
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// checkDeviceHiveClaims reads a token minted by a DeviceHive server: all its
+// claims sit in "payload" ({"u","a","n","dt","e","t"}), the expiry "e" is in
+// epoch milliseconds and required (DeviceHive refuses tokens without it),
+// and there is no iss, aud, iat or jti to check.
+func (s *Service) checkDeviceHiveClaims(mc jwt.MapClaims, want Type) (Claims, error) {
+	payload, ok := mc["payload"].(map[string]any)
+	if !ok {
+		return Claims{}, ErrInvalidClaims
+	}
+	expMillis, ok := intClaim(payload["e"])
+	if !ok {
+		return Claims{}, ErrInvalidClaims
+	}
+	now := s.opts.Now()
+	if now.UnixMilli() > expMillis+s.opts.Leeway.Milliseconds() {
+		return Claims{}, ErrExpired
+	}
+	typ, ok := intClaim(payload["t"])
+	if !ok || (typ != int64(Access) && typ != int64(Refresh)) {
+		return Claims{}, ErrInvalidClaims
+	}
+	if Type(typ) != want {
+		return Claims{}, ErrWrongType
+	}
+	c := Claims{Type: want, ExpiresAt: expMillis / int64(time.Second/time.Millisecond), FromDeviceHive: true}
+	c.UserID, ok = intClaim(payload["u"])
+	if !ok || c.UserID <= 0 {
+		return Claims{}, ErrInvalidClaims
+	}
+	if c.Actions, ok = actionList(payload["a"]); !ok {
+		return Claims{}, ErrInvalidClaims
+	}
+	if c.NetworkIDs, ok = stringList(payload["n"]); !ok {
+		return Claims{}, ErrInvalidClaims
+	}
+	if c.DeviceTypeIDs, ok = stringList(payload["dt"]); !ok {
+		return Claims{}, ErrInvalidClaims
+	}
+	return c, nil
+}
