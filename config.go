@@ -33,9 +33,10 @@ type Config struct {
 	// JWKSWellKnown also serves the JWK Set at /.well-known/jwks.json
 	// (it is always served at <basePath>/jwks). Default false.
 	JWKSWellKnown bool `json:"jwksWellKnown,omitempty"`
-	// DeviceHiveSecret accepts tokens minted by a DeviceHive server signed
-	// with this HS256 JWT_SECRET (at least 32 bytes). Default empty: such
-	// tokens are rejected.
+	// DeviceHiveSecret accepts tokens minted by a DeviceHive server: its
+	// JWT_SECRET exactly as configured there (Base64 text, which DeviceHive
+	// decodes into the HS256 key; at least 32 bytes once decoded). Default
+	// empty: such tokens are rejected.
 	DeviceHiveSecret string `json:"deviceHiveSecret,omitempty"`
 	// DeviceHiveSecretFile reads the DeviceHive secret from a file instead.
 	DeviceHiveSecretFile string `json:"deviceHiveSecretFile,omitempty"`

@@ -22,3 +22,25 @@ func TestInterpreterTrapTaglessSwitchList(t *testing.T) {
 		t.Log("tagless switch case list is broken in this runtime: write conditions with ||")
 	}
 }
+
+func lenAmongResults(s []string) ([]string, int, error) {
+	n := len(s)
+	return s, n, nil
+}
+
+// TestInterpreterTrapLenAmongResults: under Yaegi v0.16.1,
+// `return s, len(s), nil` panics (reflect: SetInt on slice Value) and
+// `a, b = x, f()` assigns one side only. The code computes such values into
+// variables first; this checks the safe form keeps working in every runtime.
+func TestInterpreterTrapLenAmongResults(t *testing.T) {
+	s, n, err := lenAmongResults([]string{"a", "b"})
+	if len(s) != 2 || n != 2 || err != nil {
+		t.Fatalf("got %v %d %v", s, n, err)
+	}
+	var a, b int
+	a = n
+	b = len(s)
+	if a != 2 || b != 2 {
+		t.Fatalf("a=%d b=%d", a, b)
+	}
+}

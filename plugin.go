@@ -12,6 +12,7 @@ package tokengate
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"os"
@@ -374,8 +375,8 @@ func keySpecs(configs []KeyConfig) []tokens.KeySpec {
 	return specs
 }
 
-// deviceHiveSecret returns the DeviceHive JWT_SECRET, or nil when DeviceHive
-// tokens are not accepted.
+// deviceHiveSecret returns the HMAC key of DeviceHive-minted tokens, or nil
+// when they are not accepted.
 func deviceHiveSecret(config *Config) ([]byte, error) {
 	secret := config.DeviceHiveSecret
 	switch {
@@ -390,10 +391,19 @@ func deviceHiveSecret(config *Config) ([]byte, error) {
 	case secret == "":
 		return nil, nil
 	}
-	if len(secret) < 32 {
-		return nil, fmt.Errorf("deviceHiveSecret: HS256 needs a secret of at least 32 bytes, got %d", len(secret))
+	// DeviceHive signs with JJWT's signWith(HS256, String), which takes the
+	// string as Base64: the HMAC key is the decoded JWT_SECRET.
+	key, err := base64.StdEncoding.DecodeString(secret)
+	if err != nil {
+		key, err = base64.RawStdEncoding.DecodeString(secret)
 	}
-	return []byte(secret), nil
+	if err != nil {
+		return nil, fmt.Errorf("deviceHiveSecret: must be DeviceHive's JWT_SECRET as configured there (Base64 text)")
+	}
+	if len(key) < 32 {
+		return nil, fmt.Errorf("deviceHiveSecret: HS256 needs a key of at least 32 bytes, this one decodes to %d", len(key))
+	}
+	return key, nil
 }
 
 // logError writes to standard error, which Traefik logs at level ERR.

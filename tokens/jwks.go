@@ -20,7 +20,10 @@ func (ks *KeySet) JWKS() ([]byte, int, error) {
 		}
 	}
 	body, err := json.Marshal(map[string]any{"keys": keys})
-	return body, len(keys), err
+	// Not `return body, len(keys), err`: Yaegi panics on a builtin call
+	// among several return values (reflect: SetInt on slice Value).
+	n := len(keys)
+	return body, n, err
 }
 
 func publicJWK(k *Key) map[string]any {
