@@ -19,11 +19,11 @@ import (
 // both the caller's token and the target user's own rights, and within the
 // configured maximum lifetime.
 func (g *gate) create(r *http.Request, body map[string]any) (pair, error) {
-	token, ok := g.requestToken(r)
+	token, ok := requestToken(g, r)
 	if !ok {
 		return pair{}, badRequest("request carries more than one token")
 	}
-	caller, err := g.identify(token)
+	caller, err := identify(g, token)
 	if err != nil {
 		return pair{}, err
 	}

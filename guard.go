@@ -2,7 +2,6 @@ package tokengate
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -19,65 +18,84 @@ type identity struct {
 	actions       []permissions.Action
 	networkIDs    []string
 	deviceTypeIDs []string
-	expiresAt     int64    // the token's exp, Unix seconds
-	values        []string // aligned with gate.headers
+	expiresAt     int64      // the token's exp, Unix seconds
+	values        [][]string // header values, aligned with gate.headers
 }
 
 // identityHeader is one configured identity header, canonicalised in New.
 type identityHeader struct {
-	name  string
-	value func(c tokens.Claims) string
+	name string
+	kind int // one of the header* constants: which claim it carries
 }
 
+// The claims an identity header can carry.
+const (
+	headerUserID = iota
+	headerLogin
+	headerRole
+	headerActions
+	headerNetworks
+	headerDeviceTypes
+)
+
 func identityHeaders(cfg IdentityHeaders) []identityHeader {
-	all := []identityHeader{
-		{name: cfg.UserID, value: func(c tokens.Claims) string { return strconv.FormatInt(c.UserID, 10) }},
-		{name: cfg.Login, value: func(c tokens.Claims) string { return c.Login }},
-		{name: cfg.Role, value: func(c tokens.Claims) string { return c.Role }},
-		{name: cfg.Actions, value: func(c tokens.Claims) string { return strings.Join(permissions.Names(c.Actions), ",") }},
-		{name: cfg.Networks, value: func(c tokens.Claims) string { return strings.Join(c.NetworkIDs, ",") }},
-		{name: cfg.DeviceTypes, value: func(c tokens.Claims) string { return strings.Join(c.DeviceTypeIDs, ",") }},
-	}
+	names := []string{cfg.UserID, cfg.Login, cfg.Role, cfg.Actions, cfg.Networks, cfg.DeviceTypes}
 	var out []identityHeader
-	for _, h := range all {
-		if h.name != "" {
-			h.name = http.CanonicalHeaderKey(h.name)
-			out = append(out, h)
+	for kind, name := range names {
+		if name != "" {
+			out = append(out, identityHeader{name: http.CanonicalHeaderKey(name), kind: kind})
 		}
 	}
 	return out
 }
 
+// headerValues computes the identity header values of verified claims,
+// once per token: straight-line code, as this runs for every token
+// verified and under Yaegi each call costs.
+func headerValues(headers []identityHeader, c tokens.Claims) [][]string {
+	all := [6]string{
+		strconv.FormatInt(c.UserID, 10),
+		c.Login,
+		c.Role,
+		strings.Join(permissions.Names(c.Actions), ","),
+		strings.Join(c.NetworkIDs, ","),
+		strings.Join(c.DeviceTypeIDs, ","),
+	}
+	values := make([][]string, len(headers))
+	for i, h := range headers {
+		// One-element slices with no spare capacity: forwarded requests
+		// share them, and an append downstream must copy, not write here.
+		values[i] = []string{all[h.kind]}
+	}
+	return values
+}
+
 // guard lets a request through only with a valid access token whose
 // actions allow what the request does, and forwards the caller's identity.
-func (g *gate) guard(w http.ResponseWriter, r *http.Request) {
-	// Identity headers come only from the gate: drop client-sent copies,
-	// on public paths too.
-	for _, h := range g.headers {
-		delete(r.Header, h.name)
-	}
+//
+// ServeHTTP has already looked the request line up in the decision memo;
+// this is the full check, whose allowed outcomes the memo remembers.
+func guard(g *gate, w http.ResponseWriter, r *http.Request) {
+	auth := r.Header["Authorization"]
 	if hasDotSegment(r.URL.Path) {
 		writeJSON(w, http.StatusBadRequest, restError(http.StatusBadRequest, "path must not contain . or .. segments"))
 		return
 	}
-	if g.public != nil {
-		if _, ok := g.public.Match(r.Method, r.URL.Path); ok {
-			g.next.ServeHTTP(w, r)
-			return
+	if passesUnauthenticated(g, r) {
+		// Identity headers come only from the gate: drop client-sent copies.
+		for _, h := range g.headers {
+			delete(r.Header, h.name)
 		}
-	}
-	if g.allowPreflight && r.Method == http.MethodOptions &&
-		r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != "" {
 		g.next.ServeHTTP(w, r)
 		return
 	}
 
-	token, ok := g.requestToken(r)
+	token, ok := requestToken(g, r)
 	if !ok {
 		g.challenge(w, http.StatusBadRequest, "invalid_request", "request carries more than one token")
 		return
 	}
-	id, err := g.identify(token)
+	id, err := identify(g, token)
 	if err != nil {
 		if err == tokens.ErrMissing {
 			g.challenge(w, http.StatusUnauthorized, "", err.Error())
@@ -97,25 +115,65 @@ func (g *gate) guard(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusForbidden, restError(http.StatusForbidden, "Access is denied"))
 		return
 	}
+	expires := time.Unix(id.expiresAt, 0)
 	if matched && m.Scope.Bound() {
-		if status := g.checkScope(r, m, id); status != 0 {
+		if status := checkScope(g, r, m, id); status != 0 {
 			writeJSON(w, status, restError(status, scopeMessage(status)))
 			return
 		}
+		if m.Scope.Network.Kind == "query" || m.Scope.Network.Kind == "header" ||
+			m.Scope.DeviceType.Kind == "query" || m.Scope.DeviceType.Kind == "header" ||
+			m.Scope.Device.Kind == "query" || m.Scope.Device.Kind == "header" {
+			expires = time.Time{} // the decision depends on more than the request line
+		} else if m.Scope.Device.Bound() && g.deviceTTL < g.cacheTTL {
+			expires = minTime(expires, time.Now().Add(g.deviceTTL))
+		}
 	}
+	if g.memo != nil && len(auth) == 1 && token == bearerValue(auth[0]) {
+		now := time.Now()
+		expires = minTime(expires, now.Add(g.cacheTTL))
+		if expires.After(now) {
+			g.memo.add(memoKey(r.Method, r.URL.Path, auth[0]), &decision{expires: expires.UnixNano(), keys: id.keys, values: id.values}, now)
+		}
+	}
+	forward(g, w, r, id.values)
+}
 
-	for i, h := range g.headers {
-		r.Header[h.name] = []string{id.values[i]}
+// forward sets the identity headers, which replaces any client-sent
+// copies, and passes the request on.
+func forward(g *gate, w http.ResponseWriter, r *http.Request, values [][]string) {
+	h := r.Header
+	for i, name := range g.headerNames {
+		h[name] = values[i]
 	}
 	if !g.forwardAuthorization {
-		delete(r.Header, "Authorization")
+		delete(h, "Authorization")
 	}
 	g.next.ServeHTTP(w, r)
 }
 
+// passesUnauthenticated reports whether a request may pass without a token:
+// a public path, or an allowed CORS preflight.
+func passesUnauthenticated(g *gate, r *http.Request) bool {
+	if g.public != nil {
+		if _, ok := g.public.Match(r.Method, r.URL.Path); ok {
+			return true
+		}
+	}
+	return g.allowPreflight && r.Method == http.MethodOptions &&
+		r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != ""
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
 // identify returns the identity of an access token, from the cache or by
 // verifying it. Only valid tokens are ever cached.
-func (g *gate) identify(token string) (*identity, error) {
+func identify(g *gate, token string) (*identity, error) {
 	if token == "" {
 		return nil, tokens.ErrMissing
 	}
@@ -133,10 +191,7 @@ func (g *gate) identify(token string) (*identity, error) {
 		networkIDs:    claims.NetworkIDs,
 		deviceTypeIDs: claims.DeviceTypeIDs,
 		expiresAt:     claims.ExpiresAt,
-		values:        make([]string, len(g.headers)),
-	}
-	for i, h := range g.headers {
-		id.values[i] = h.value(claims)
+		values:        headerValues(g.headers, claims),
 	}
 	g.cache.add(token, id, time.Now())
 	return id, nil
@@ -145,23 +200,22 @@ func (g *gate) identify(token string) (*identity, error) {
 // checkScope enforces a matched rule's bindings against the token's
 // networks and device types. It returns 0 when the request may pass, else
 // the status to refuse it with.
-func (g *gate) checkScope(r *http.Request, m permissions.Match, id *identity) int {
-	query := func() url.Values { return r.URL.Query() }
+func checkScope(g *gate, r *http.Request, m permissions.Match, id *identity) int {
 	if b := m.Scope.Network; b.Bound() {
-		v, ok := m.Value(b, query, r.Header)
-		if !inScope(id.networkIDs, v, ok) {
+		v := boundValue(r, b, m.NetworkID)
+		if !inScope(id.networkIDs, v) {
 			return http.StatusForbidden
 		}
 	}
 	if b := m.Scope.DeviceType; b.Bound() {
-		v, ok := m.Value(b, query, r.Header)
-		if !inScope(id.deviceTypeIDs, v, ok) {
+		v := boundValue(r, b, m.DeviceTypeID)
+		if !inScope(id.deviceTypeIDs, v) {
 			return http.StatusForbidden
 		}
 	}
 	if b := m.Scope.Device; b.Bound() {
-		deviceID, ok := m.Value(b, query, r.Header)
-		if !ok {
+		deviceID := boundValue(r, b, m.DeviceID)
+		if deviceID == "" {
 			// No device named: only a token scoped to everything may pass.
 			if permissions.ContainsAll(id.networkIDs) && permissions.ContainsAll(id.deviceTypeIDs) {
 				return 0
@@ -182,11 +236,23 @@ func (g *gate) checkScope(r *http.Request, m permissions.Match, id *identity) in
 	return 0
 }
 
+// boundValue returns the value a binding names in the request: the path
+// segment the rule matched, a query parameter or a header.
+func boundValue(r *http.Request, b permissions.Binding, fromPath string) string {
+	switch b.Kind {
+	case "query":
+		return r.URL.Query().Get(b.Name)
+	case "header":
+		return r.Header.Get(b.Name)
+	}
+	return fromPath
+}
+
 // inScope: a named id must be in the list (or the list holds "*"); a
 // request that names no id passes only with "*". An empty list grants
 // nothing: fail closed.
-func inScope(list []string, id string, named bool) bool {
-	if !named {
+func inScope(list []string, id string) bool {
+	if id == "" {
 		return permissions.ContainsAll(list)
 	}
 	return permissions.ContainsID(list, id)
@@ -206,14 +272,14 @@ func scopeMessage(status int) string {
 // configured, a cookie and a query parameter. It returns false when the
 // request carries two different tokens or several Authorization headers.
 // A token taken from the query is removed from the forwarded URL.
-func (g *gate) requestToken(r *http.Request) (string, bool) {
+func requestToken(g *gate, r *http.Request) (string, bool) {
 	auth := r.Header["Authorization"]
 	if len(auth) > 1 {
 		return "", false
 	}
 	token := ""
-	if len(auth) == 1 && len(auth[0]) > 7 && strings.EqualFold(auth[0][:7], "bearer ") {
-		token = strings.TrimSpace(auth[0][7:])
+	if len(auth) == 1 {
+		token = bearerValue(auth[0])
 	}
 	if g.tokenCookie != "" {
 		if c, err := r.Cookie(g.tokenCookie); err == nil && c.Value != "" {
@@ -240,6 +306,14 @@ func (g *gate) requestToken(r *http.Request) (string, bool) {
 		}
 	}
 	return token, true
+}
+
+// bearerValue returns the token of an Authorization header value, or "".
+func bearerValue(h string) string {
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
 }
 
 // challenge answers 400 or 401 with an RFC 6750 WWW-Authenticate header.

@@ -88,9 +88,13 @@ type gate struct {
 	tokenQuery           string
 	realm                string
 	headers              []identityHeader
+	headerNames          []string // the headers' canonical names, for the hot path
 	forwardAuthorization bool
 	cache                *tokenCache
+	cacheTTL             time.Duration
+	memo                 *decisionMemo // nil when off
 	devices              *directory.Directory
+	deviceTTL            time.Duration // how long a looked-up device may be trusted
 }
 
 // New validates the configuration and builds the middleware. Any error names
@@ -210,6 +214,7 @@ func (g *gate) compileGuard(config *Config) error {
 	if g.devices, err = deviceDirectory(config.DeviceDirectory); err != nil {
 		return fmt.Errorf("deviceDirectory.%w", err)
 	}
+	g.deviceTTL = g.devices.TTL()
 	if i := rules.FirstDeviceBinding(); i >= 0 && !g.devices.Enabled() {
 		where := fmt.Sprintf("rules[%d].deviceFrom", i)
 		if i >= len(config.Rules) {
@@ -242,6 +247,7 @@ func (g *gate) compileGuard(config *Config) error {
 	}
 	seen := map[string]bool{"Authorization": true}
 	for _, h := range g.headers {
+		g.headerNames = append(g.headerNames, h.name)
 		if !validToken(h.name) || seen[h.name] {
 			return fmt.Errorf("identityHeaders: %q is not a valid, distinct header name", h.name)
 		}
@@ -255,6 +261,13 @@ func (g *gate) compileGuard(config *Config) error {
 		return fmt.Errorf("cacheMaxEntries: must not be negative, got %d", config.CacheMaxEntries)
 	}
 	g.cache = newTokenCache(ttl, config.CacheMaxEntries)
+	g.cacheTTL = ttl
+	// Decisions are memoised only when the Authorization header is the one
+	// token source: with a cookie or query token, a request must be checked
+	// for a second, different token every time.
+	if g.cache != nil && config.TokenCookie == "" && config.TokenQuery == "" {
+		g.memo = newDecisionMemo(config.CacheMaxEntries)
+	}
 	return nil
 }
 
@@ -312,7 +325,29 @@ func validToken(s string) bool {
 }
 
 // ServeHTTP answers the token paths itself and guards everything else.
+//
+// Its first step is the fast path: a request line (method, path,
+// Authorization) allowed before is forwarded after one native map lookup.
+// It is written inline, without calls into the plugin's own code, because
+// under Yaegi each interpreted call costs microseconds.
 func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if g.memo != nil {
+		if auth := r.Header["Authorization"]; len(auth) == 1 {
+			if v, ok := g.memo.entries.Load(r.Method + " " + r.URL.Path + " " + auth[0]); ok {
+				if d, _ := v.(*decision); d != nil && time.Now().UnixNano() < d.expires && (!g.keysReload || d.keys == g.tokens.Keys()) {
+					h := r.Header
+					for i, name := range g.headerNames {
+						h[name] = d.values[i]
+					}
+					if !g.forwardAuthorization {
+						delete(h, "Authorization")
+					}
+					g.next.ServeHTTP(w, r)
+					return
+				}
+			}
+		}
+	}
 	if route, ok := g.tokenRoute(r.URL.Path); ok {
 		g.serveToken(w, r, route)
 		return
@@ -321,7 +356,7 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.serveJWKS(w, r)
 		return
 	}
-	g.guard(w, r)
+	guard(g, w, r)
 }
 
 // tokenRoute tells whether path is under the base path, and which endpoint

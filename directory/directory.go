@@ -197,5 +197,14 @@ func (d *Directory) remember(id string, v any, ttl time.Duration) {
 	d.cache.Set(id, v, ttl)
 }
 
+// TTL is how long a looked-up device may be trusted: the positive cache
+// TTL, or a very long time when every device is static.
+func (d *Directory) TTL() time.Duration {
+	if d.client == nil {
+		return 1 << 62
+	}
+	return d.opts.TTL
+}
+
 // Enabled reports whether the directory can resolve anything.
 func (d *Directory) Enabled() bool { return d.client != nil || len(d.opts.Static) > 0 }

@@ -37,6 +37,9 @@ const (
 	ManagePlugin             Action = 16
 	GetDeviceType            Action = 17
 	ManageDeviceType         Action = 18
+
+	// MaxAction is the highest action id.
+	MaxAction = ManageDeviceType
 )
 
 var actionNames = []string{
@@ -134,7 +137,11 @@ func Allows(granted []Action, want Action) bool {
 func Names(actions []Action) []string {
 	out := make([]string, len(actions))
 	for i, a := range actions {
-		out[i] = a.String()
+		if a >= 0 && a <= MaxAction {
+			out[i] = actionNames[a] // no method call: this runs per verified token
+		} else {
+			out[i] = strconv.FormatInt(int64(a), 10)
+		}
 	}
 	return out
 }

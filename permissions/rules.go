@@ -3,7 +3,6 @@ package permissions
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 )
 
@@ -55,19 +54,19 @@ type Table struct {
 	wildFirst []*rule
 }
 
+// rule is a compiled rule. The request path is matched with plain loops
+// and string compares, no method calls: under Yaegi a method call costs
+// several times a function call, and this runs on every request.
 type rule struct {
 	index   int
-	methods []string
-	segs    []segment
-	prefix  bool // the template ended in "**"
+	methods uint16   // bits of methodBit; 0 for every method
+	lits    []string // one per segment; "" matches any non-empty segment
+	prefix  bool     // the template ended in "**"
 	action  Action
 	params  map[string]int // param name -> segment index
 	scope   Scope
-}
-
-type segment struct {
-	literal string
-	wild    bool // "{name}" or "*"
+	// Segment indexes of path-bound scopes, -1 when not path-bound.
+	networkSeg, deviceTypeSeg, deviceSeg int
 }
 
 // Match is the result of a successful lookup.
@@ -75,25 +74,10 @@ type Match struct {
 	Action Action
 	Index  int // the rule's position in the table
 	Scope  Scope
-	rule   *rule
-	segs   []string
-}
-
-// Value returns the value a binding names in a request: the matched path
-// parameter, the first value of the query parameter, or the header.
-func (m Match) Value(b Binding, query func() url.Values, header http.Header) (string, bool) {
-	var v string
-	switch b.Kind {
-	case "path":
-		v, _ = m.Param(b.Name)
-	case "query":
-		v = query().Get(b.Name)
-	case "header":
-		if values := header[b.Name]; len(values) > 0 {
-			v = values[0]
-		}
-	}
-	return v, v != ""
+	// The path segments bound by the rule's "path:" scopes; "" otherwise.
+	NetworkID, DeviceTypeID, DeviceID string
+	rule                              *rule
+	segs                              []string
 }
 
 // Param returns the path segment captured as {name} by the matched rule.
@@ -118,19 +102,19 @@ func Compile(specs []RuleSpec, field string) (*Table, error) {
 	}
 	// Index by first segment without changing the order rules are tried in.
 	for _, r := range t.rules {
-		if len(r.segs) > 0 && !r.segs[0].wild {
-			t.byFirst[r.segs[0].literal] = nil
+		if len(r.lits) > 0 && r.lits[0] != "" {
+			t.byFirst[r.lits[0]] = nil
 		}
 	}
 	for _, r := range t.rules {
-		if len(r.segs) == 0 || r.segs[0].wild {
+		if len(r.lits) == 0 || r.lits[0] == "" {
 			t.wildFirst = append(t.wildFirst, r)
 			for first := range t.byFirst {
 				t.byFirst[first] = append(t.byFirst[first], r)
 			}
 			continue
 		}
-		first := r.segs[0].literal
+		first := r.lits[0]
 		t.byFirst[first] = append(t.byFirst[first], r)
 	}
 	return t, nil
@@ -169,7 +153,7 @@ func compileRule(i int, spec RuleSpec) (*rule, error) {
 		if !validMethod(m) {
 			return nil, fmt.Errorf("methods: %q is not an HTTP method", m)
 		}
-		r.methods = append(r.methods, m)
+		r.methods |= methodBit(m)
 	}
 	if spec.Action == "" {
 		return nil, fmt.Errorf("action: required (a DeviceHive action such as GetDevice)")
@@ -193,7 +177,7 @@ func compileRule(i int, spec RuleSpec) (*rule, error) {
 		case part == "**":
 			return nil, fmt.Errorf("path: %q: ** may only be the last segment", spec.Path)
 		case part == "*":
-			r.segs = append(r.segs, segment{wild: true})
+			r.lits = append(r.lits, "")
 		case strings.HasPrefix(part, "{") && strings.HasSuffix(part, "}"):
 			name := part[1 : len(part)-1]
 			if !validName(name) {
@@ -202,12 +186,12 @@ func compileRule(i int, spec RuleSpec) (*rule, error) {
 			if _, dup := r.params[name]; dup {
 				return nil, fmt.Errorf("path: %q: parameter {%s} appears twice", spec.Path, name)
 			}
-			r.params[name] = len(r.segs)
-			r.segs = append(r.segs, segment{wild: true})
+			r.params[name] = len(r.lits)
+			r.lits = append(r.lits, "")
 		case part == "" || strings.ContainsAny(part, "{}*?#"):
 			return nil, fmt.Errorf("path: %q: segment %d %q is not a literal, {name}, * or a final **", spec.Path, j+1, part)
 		default:
-			r.segs = append(r.segs, segment{literal: part})
+			r.lits = append(r.lits, part)
 		}
 	}
 	if r.scope.Network, err = compileBinding(spec.NetworkFrom, r.params); err != nil {
@@ -219,7 +203,17 @@ func compileRule(i int, spec RuleSpec) (*rule, error) {
 	if r.scope.Device, err = compileBinding(spec.DeviceFrom, r.params); err != nil {
 		return nil, fmt.Errorf("deviceFrom: %w", err)
 	}
+	r.networkSeg = pathSegment(r.scope.Network, r.params)
+	r.deviceTypeSeg = pathSegment(r.scope.DeviceType, r.params)
+	r.deviceSeg = pathSegment(r.scope.Device, r.params)
 	return r, nil
+}
+
+func pathSegment(b Binding, params map[string]int) int {
+	if b.Kind != "path" {
+		return -1
+	}
+	return params[b.Name]
 }
 
 func compileBinding(s string, params map[string]int) (Binding, error) {
@@ -245,13 +239,32 @@ func compileBinding(s string, params map[string]int) (Binding, error) {
 	return Binding{Kind: kind, Name: name}, nil
 }
 
-func validMethod(m string) bool {
+func validMethod(m string) bool { return methodBit(m) != 0 }
+
+// methodBit gives each standard HTTP method a bit; other methods get 0, and
+// so match only rules for every method.
+func methodBit(m string) uint16 {
 	switch m {
-	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
-		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
-		return true
+	case http.MethodGet:
+		return 1
+	case http.MethodHead:
+		return 2
+	case http.MethodPost:
+		return 4
+	case http.MethodPut:
+		return 8
+	case http.MethodPatch:
+		return 16
+	case http.MethodDelete:
+		return 32
+	case http.MethodOptions:
+		return 64
+	case http.MethodConnect:
+		return 128
+	case http.MethodTrace:
+		return 256
 	}
-	return false
+	return 0
 }
 
 func validName(name string) bool {
@@ -272,36 +285,44 @@ func (t *Table) Match(method, path string) (Match, bool) {
 		return Match{}, false
 	}
 	segs := splitPath(path)
+	n := len(segs)
 	candidates := t.wildFirst
-	if len(segs) > 0 {
+	if n > 0 {
 		if list, ok := t.byFirst[segs[0]]; ok {
 			candidates = list
 		}
 	}
+	bit := methodBit(method)
 	for _, r := range candidates {
-		if r.matches(method, segs) {
-			return Match{Action: r.action, Index: r.index, Scope: r.scope, rule: r, segs: segs}, true
+		if n < len(r.lits) || (!r.prefix && n != len(r.lits)) {
+			continue
 		}
+		if r.methods != 0 && r.methods&bit == 0 {
+			continue
+		}
+		matched := true
+		for i, lit := range r.lits {
+			if segs[i] == "" || (lit != "" && lit != segs[i]) {
+				matched = false
+				break
+			}
+		}
+		if !matched {
+			continue
+		}
+		m := Match{Action: r.action, Index: r.index, Scope: r.scope, rule: r, segs: segs}
+		if r.networkSeg >= 0 {
+			m.NetworkID = segs[r.networkSeg]
+		}
+		if r.deviceTypeSeg >= 0 {
+			m.DeviceTypeID = segs[r.deviceTypeSeg]
+		}
+		if r.deviceSeg >= 0 {
+			m.DeviceID = segs[r.deviceSeg]
+		}
+		return m, true
 	}
 	return Match{}, false
-}
-
-func (r *rule) matches(method string, segs []string) bool {
-	if len(segs) < len(r.segs) || (!r.prefix && len(segs) != len(r.segs)) {
-		return false
-	}
-	if len(r.methods) > 0 && !containsString(r.methods, method) {
-		return false
-	}
-	for i, s := range r.segs {
-		if !s.wild && s.literal != segs[i] {
-			return false
-		}
-		if s.wild && segs[i] == "" {
-			return false
-		}
-	}
-	return true
 }
 
 // splitPath turns "/a/b/" into ["a", "b", ""]; "/" gives none.
@@ -310,13 +331,4 @@ func splitPath(path string) []string {
 		return nil
 	}
 	return strings.Split(strings.TrimPrefix(path, "/"), "/")
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

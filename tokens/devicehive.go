@@ -1,16 +1,12 @@
 package tokens
 
-import (
-	"time"
-
-	"github.com/golang-jwt/jwt/v5"
-)
+import "time"
 
 // checkDeviceHiveClaims reads a token minted by a DeviceHive server: all its
 // claims sit in "payload" ({"u","a","n","dt","e","t"}), the expiry "e" is in
 // epoch milliseconds and required (DeviceHive refuses tokens without it),
 // and there is no iss, aud, iat or jti to check.
-func (s *Service) checkDeviceHiveClaims(mc jwt.MapClaims, want Type) (Claims, error) {
+func (s *Service) checkDeviceHiveClaims(mc map[string]any, want Type) (Claims, error) {
 	payload, ok := mc["payload"].(map[string]any)
 	if !ok {
 		return Claims{}, ErrInvalidClaims

@@ -265,17 +265,3 @@ func (ks *KeySet) Keys() []*Key {
 	}
 	return out
 }
-
-// keyFor is the jwt.Keyfunc: it picks the key named by the token's kid and
-// refuses a header algorithm that differs from that key's.
-func (ks *KeySet) keyFor(token *jwt.Token) (any, error) {
-	kid, _ := token.Header["kid"].(string)
-	k, ok := ks.byID[kid]
-	if !ok {
-		return nil, ErrUnknownKey
-	}
-	if token.Method == nil || token.Method.Alg() != k.Algorithm {
-		return nil, ErrAlgorithm
-	}
-	return k.verifyKey, nil
-}

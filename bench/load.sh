@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Load test through a real Traefik v3.6.12: the same route with no
+# middleware, with tokengate answering from its caches, and with tokengate
+# verifying every token; reports requests per second and the ratios to the
+# plain route measured in the same run.
+#
+#   bench/load.sh                 # wrk -t2 -c32 -d10s per route
+#   DURATION=30s CONNECTIONS=64 bench/load.sh
+#
+# Needs wrk (scripts/install-tools.sh wrk). Traffic stays on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+duration=${DURATION:-10s}
+connections=${CONNECTIONS:-32}
+threads=${THREADS:-2}
+
+command -v wrk >/dev/null || { echo "load.sh: wrk is missing: scripts/install-tools.sh wrk" >&2; exit 1; }
+TRAEFIK_BIN=${TRAEFIK_BIN:-$(scripts/build-traefik.sh)}
+module=$(sed -n 's/^module[[:space:]]*//p' go.mod)
+
+work=$(mktemp -d /tmp/tokengate-bench.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+web=$(free_port)
+api=$(free_port)
+
+go build -o "$work/backend" ./bench/backend
+"$work/backend" -addr "127.0.0.1:$api" & pids+=($!)
+
+plugin="$work/plugins-local/src/$module"
+mkdir -p "$plugin"
+git ls-files -z --cached --others --exclude-standard | grep -zv -E '^(demo|e2e|interp|bench|scripts)/' |
+  xargs -0 cp --parents -t "$plugin"
+
+cat >"$work/traefik.yml" <<YAML
+global: {checkNewVersion: false, sendAnonymousUsage: false}
+entryPoints: {web: {address: "127.0.0.1:$web"}}
+providers: {file: {filename: "$work/dynamic.yml"}}
+log: {level: ERROR, filePath: "$work/traefik.log", noColor: true}
+experimental: {localPlugins: {tokengate: {moduleName: "$module"}}}
+YAML
+
+gate_config() { # $1: cacheTTL
+  cat <<YAML
+        tokengate:
+          cacheTTL: "$1"
+          keys: [{id: bench, algorithm: HS256, secret: "bench-only-secret-0123456789abcdef-0123456789"}]
+          users:
+            - {id: 2, login: alice, role: client, networkIds: ["1", "2"], deviceTypeIds: ["*"],
+               passwordHash: "\$6\$tg-test-alice\$U6.AT1FUHj5Da9ZpZ5QUuqoxdeyzkXnbITerO6JjcwRY972npsCl..YKzFM6e8cIwkds6dnvUrq/8P7gUjOgM."}
+          preset: devicehive
+          deviceDirectory: {devices: [{id: d1, networkId: "1", deviceTypeId: "10"}]}
+YAML
+}
+cat >"$work/dynamic.yml" <<YAML
+http:
+  routers:
+    plain: {rule: "Host(\`plain.bench\`)", service: backend}
+    cached: {rule: "Host(\`cached.bench\`)", service: backend, middlewares: [cached]}
+    verify: {rule: "Host(\`verify.bench\`)", service: backend, middlewares: [verify]}
+  middlewares:
+    cached:
+      plugin:
+$(gate_config 5m)
+    verify:
+      plugin:
+$(gate_config 0s)
+  services:
+    backend: {loadBalancer: {servers: [{url: "http://127.0.0.1:$api"}]}}
+YAML
+
+(cd "$work" && exec "$TRAEFIK_BIN" --configFile="$work/traefik.yml") & pids+=($!)
+base="http://127.0.0.1:$web"
+for _ in $(seq 100); do
+  code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: plain.bench' "$base/device/d1" || true)
+  [ "$code" = 200 ] && break
+  sleep 0.1
+done
+token=$(curl -s -XPOST -H 'Host: cached.bench' "$base/token" -d '{"login":"alice","password":"alice-pass"}' |
+  sed -n 's/.*"accessToken":"\([^"]*\)".*/\1/p')
+[ -n "$token" ] || { echo "load.sh: no token; Traefik log:" >&2; cat "$work/traefik.log" >&2; exit 1; }
+for host in cached verify; do
+  code=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $host.bench" -H "Authorization: Bearer $token" "$base/device/d1")
+  [ "$code" = 200 ] || { echo "load.sh: $host route answered $code" >&2; exit 1; }
+done
+if grep -q ' ERR \|level=error' "$work/traefik.log"; then
+  echo "load.sh: Traefik logged errors:" >&2; cat "$work/traefik.log" >&2; exit 1
+fi
+
+run() { # $1 host -> requests/s
+  wrk -t"$threads" -c"$connections" -d"$duration" -H "Host: $1.bench" -H "Authorization: Bearer $token" "$base/device/d1" |
+    awk '/^Requests\/sec:/ {print $2}'
+}
+echo "wrk -t$threads -c$connections -d$duration GET /device/d1 through Traefik $("$TRAEFIK_BIN" version | sed -n 's/^Version:[[:space:]]*//p'), $(nproc) cores"
+plain1=$(run plain); cached=$(run cached); verify=$(run verify); plain2=$(run plain)
+awk -v p1="$plain1" -v p2="$plain2" -v c="$cached" -v v="$verify" 'BEGIN {
+  p = (p1 + p2) / 2
+  printf "| route | req/s | ratio to plain |\n|---|---:|---:|\n"
+  printf "| plain Traefik (mean of before and after: %.0f, %.0f) | %.0f | 1.00 |\n", p1, p2, p
+  printf "| tokengate, cached decision | %.0f | %.2f |\n", c, c / p
+  printf "| tokengate, every token verified (cacheTTL 0s) | %.0f | %.2f |\n", v, v / p
+}'

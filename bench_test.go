@@ -1,0 +1,68 @@
+package tokengate_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/tokengate/tokengate"
+)
+
+// The hot path: what a request that is not for /token costs in ServeHTTP.
+// Run natively with `go test -bench . -run '^$'` and under the interpreter
+// with `scripts/yaegi-test.sh -bench . -run '^$'`; the README quotes both.
+
+func benchGate(b *testing.B, mutate func(cfg *tokengate.Config)) (http.Handler, string) {
+	b.Helper()
+	cfg := guardConfig()
+	if mutate != nil {
+		mutate(cfg)
+	}
+	h, _ := newHandler(b, cfg)
+	access, _ := login(b, h, "alice")
+	return h, access
+}
+
+func benchRequests(b *testing.B, h http.Handler, method, path, token string, want int) {
+	b.Helper()
+	req := httptest.NewRequest(method, path, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != want {
+		b.Fatalf("status %d, want %d: %s", rec.Code, want, rec.Body.String())
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		req.Header.Set("Authorization", "Bearer "+token)
+		h.ServeHTTP(discard{}, req)
+	}
+}
+
+// discard is a ResponseWriter that keeps nothing.
+type discard struct{}
+
+func (discard) Header() http.Header         { return http.Header{} }
+func (discard) Write(b []byte) (int, error) { return len(b), nil }
+func (discard) WriteHeader(int)             {}
+
+func BenchmarkServeHTTPCacheHit(b *testing.B) {
+	h, token := benchGate(b, nil)
+	benchRequests(b, h, "POST", "/device/d1/notification", token, 418)
+}
+
+func BenchmarkServeHTTPVerify(b *testing.B) {
+	h, token := benchGate(b, func(cfg *tokengate.Config) { cfg.CacheTTL = "0s" })
+	benchRequests(b, h, "POST", "/device/d1/notification", token, 418)
+}
+
+func BenchmarkServeHTTPNetworkRoute(b *testing.B) {
+	h, token := benchGate(b, nil)
+	benchRequests(b, h, "GET", "/network/1", token, 418)
+}
+
+func BenchmarkServeHTTPUnboundRoute(b *testing.B) {
+	h, token := benchGate(b, nil)
+	benchRequests(b, h, "GET", "/device", token, 418)
+}
