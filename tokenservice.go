@@ -278,11 +278,7 @@ func stringField(body map[string]any, field string) (string, error) {
 
 // bearerToken returns the token of an "Authorization: Bearer" header.
 func bearerToken(r *http.Request) string {
-	h := r.Header.Get("Authorization")
-	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-		return strings.TrimSpace(h[7:])
-	}
-	return ""
+	return bearerValue(r.Header.Get("Authorization"))
 }
 
 // serveJWKS publishes the public keys of the key set in force. With only
