@@ -23,6 +23,17 @@ command -v go >/dev/null || { log "go is not installed"; exit 1; }
 mkdir -p "$cache"
 src="$cache/src-$version"
 
+# One build at a time: a second caller waits for the first, then reuses its
+# binary.
+exec 9>"$cache/build-$version.lock"
+if command -v flock >/dev/null; then
+  flock 9
+  if [ -x "$bin" ] && "$bin" version 2>/dev/null | grep -q "$version"; then
+    echo "$bin"
+    exit 0
+  fi
+fi
+
 log "downloading github.com/traefik/traefik/v3@$version from the module proxy (~2 min cold)"
 dir=$(timeout "$limit" go mod download -json "github.com/traefik/traefik/v3@$version" |
   sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
