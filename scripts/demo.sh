@@ -303,10 +303,16 @@ curl -si $web_url/device/d1
 # 4. Refresh -> 201 {"accessToken":...}
 curl -s -XPOST $web_url/token/refresh -H 'Content-Type: application/json' -d "{\\"refreshToken\\":\\"\$REFRESH\\"}"
 
-# 5. alice is not in network 3 -> 403 (once network scoping lands)
+# 5. alice is not in network 3 -> 403; she has no ManageNetwork -> 403
 curl -si $web_url/device/d3 -H "Authorization: Bearer \$ACCESS"
+curl -si -XPOST $web_url/network -H "Authorization: Bearer \$ACCESS" -d '{"name":"n4"}'
 
-# 6. The same login in DeviceHive's message form and in HarperDB's form
+# 6. admin mints alice a narrow token: GetDevice on network 1 only -> 201
+ADMIN=\$(curl -s -XPOST $web_url/token -d '{"login":"admin","password":"admin-pass"}' | sed -n 's/.*"accessToken" *: *"\\([^"]*\\)".*/\\1/p')
+curl -s -XPOST $web_url/token/create -H "Authorization: Bearer \$ADMIN" \\
+  -d '{"userId":2,"actions":["GetDevice"],"networkIds":["1"]}'
+
+# 7. The same login in DeviceHive's message form and in HarperDB's form
 curl -s -XPOST $web_url/token -H 'Content-Type: application/json' -d '{"action":"token","login":"alice","password":"alice-pass"}'
 curl -s -XPOST $web_url/token -H 'Content-Type: application/json' \\
   -d '{"operation":"create_authentication_tokens","username":"alice","password":"alice-pass"}'
