@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Load test through a real Traefik v3.6.12: the same route with no
-# middleware, with tokengate answering from its caches, and with tokengate
-# verifying every token; reports requests per second and the ratios to the
-# plain route measured in the same run.
+# middleware, with a plugin that does nothing (bench/noop: the floor of any
+# interpreted plugin), with tokengate answering from its caches, and with
+# tokengate verifying every token; reports requests per second and the
+# ratios to the plain route measured in the same run.
 #
 #   bench/load.sh                 # wrk -t2 -c32 -d10s per route
 #   DURATION=30s CONNECTIONS=64 bench/load.sh
@@ -39,13 +40,15 @@ plugin="$work/plugins-local/src/$module"
 mkdir -p "$plugin"
 git ls-files -z --cached --others --exclude-standard | grep -zv -E '^(demo|e2e|interp|bench|scripts)/' |
   xargs -0 cp --parents -t "$plugin"
+mkdir -p "$work/plugins-local/src/github.com/tokengate/noop"
+cp bench/noop/go.mod bench/noop/noop.go bench/noop/.traefik.yml "$work/plugins-local/src/github.com/tokengate/noop/"
 
 cat >"$work/traefik.yml" <<YAML
 global: {checkNewVersion: false, sendAnonymousUsage: false}
 entryPoints: {web: {address: "127.0.0.1:$web"}}
 providers: {file: {filename: "$work/dynamic.yml"}}
 log: {level: ERROR, filePath: "$work/traefik.log", noColor: true}
-experimental: {localPlugins: {tokengate: {moduleName: "$module"}}}
+experimental: {localPlugins: {tokengate: {moduleName: "$module"}, noop: {moduleName: github.com/tokengate/noop}}}
 YAML
 
 gate_config() { # $1: cacheTTL
@@ -64,9 +67,13 @@ cat >"$work/dynamic.yml" <<YAML
 http:
   routers:
     plain: {rule: "Host(\`plain.bench\`)", service: backend}
+    noop: {rule: "Host(\`noop.bench\`)", service: backend, middlewares: [noop]}
     cached: {rule: "Host(\`cached.bench\`)", service: backend, middlewares: [cached]}
     verify: {rule: "Host(\`verify.bench\`)", service: backend, middlewares: [verify]}
   middlewares:
+    noop:
+      plugin:
+        noop: {}
     cached:
       plugin:
 $(gate_config 5m)
@@ -87,7 +94,7 @@ done
 token=$(curl -s -XPOST -H 'Host: cached.bench' "$base/token" -d '{"login":"alice","password":"alice-pass"}' |
   sed -n 's/.*"accessToken":"\([^"]*\)".*/\1/p')
 [ -n "$token" ] || { echo "load.sh: no token; Traefik log:" >&2; cat "$work/traefik.log" >&2; exit 1; }
-for host in cached verify; do
+for host in noop cached verify; do
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $host.bench" -H "Authorization: Bearer $token" "$base/device/d1")
   [ "$code" = 200 ] || { echo "load.sh: $host route answered $code" >&2; exit 1; }
 done
@@ -100,11 +107,12 @@ run() { # $1 host -> requests/s
     awk '/^Requests\/sec:/ {print $2}'
 }
 echo "wrk -t$threads -c$connections -d$duration GET /device/d1 through Traefik $("$TRAEFIK_BIN" version | sed -n 's/^Version:[[:space:]]*//p'), $(nproc) cores"
-plain1=$(run plain); cached=$(run cached); verify=$(run verify); plain2=$(run plain)
-awk -v p1="$plain1" -v p2="$plain2" -v c="$cached" -v v="$verify" 'BEGIN {
+plain1=$(run plain); noop=$(run noop); cached=$(run cached); verify=$(run verify); plain2=$(run plain)
+awk -v p1="$plain1" -v p2="$plain2" -v n="$noop" -v c="$cached" -v v="$verify" 'BEGIN {
   p = (p1 + p2) / 2
   printf "| route | req/s | ratio to plain |\n|---|---:|---:|\n"
   printf "| plain Traefik (mean of before and after: %.0f, %.0f) | %.0f | 1.00 |\n", p1, p2, p
+  printf "| a plugin that only calls next (bench/noop) | %.0f | %.2f |\n", n, n / p
   printf "| tokengate, cached decision | %.0f | %.2f |\n", c, c / p
   printf "| tokengate, every token verified (cacheTTL 0s) | %.0f | %.2f |\n", v, v / p
 }'

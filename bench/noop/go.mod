@@ -1,0 +1,3 @@
+module github.com/tokengate/noop
+
+go 1.22
