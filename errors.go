@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 
 	"github.com/tokengate/tokengate/tokens"
 	"github.com/tokengate/tokengate/users"
@@ -38,7 +37,7 @@ func statusOf(err error) (int, string) {
 		return http.StatusUnauthorized, err.Error()
 	}
 	// The error may name a file or a key id; it never holds a secret.
-	fmt.Fprintf(os.Stderr, "tokengate: internal error: %v\n", err)
+	logError("internal error: %v", err)
 	return http.StatusInternalServerError, "internal error"
 }
 

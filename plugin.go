@@ -14,6 +14,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"log"
 	"net/http"
 	"os"
 	"strings"
@@ -441,10 +442,11 @@ func deviceHiveSecret(config *Config) ([]byte, error) {
 	return key, nil
 }
 
-// logError writes to standard error, which Traefik logs at level ERR.
-// Nothing secret is ever passed here.
+// logError logs through the log package, which Traefik's interpreter sends
+// to Traefik's own log at level ERR (a plugin's os.Stderr is not). Nothing
+// secret is ever passed here.
 func logError(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "tokengate: "+format+"\n", args...)
+	log.Printf("tokengate: "+format, args...)
 }
 
 func userSpecs(configs []UserConfig) []users.Spec {

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Installs the tools the test suite needs. Idempotent: a tool already present
+# at the right version is left alone.
+#
+#   scripts/install-tools.sh [yaegi] [compose] [wrk] [golangci-lint]
+#
+# With no argument it installs yaegi only. Environment:
+#   TOKENGATE_CACHE         cache folder (default ${XDG_CACHE_HOME:-$HOME/.cache}/tokengate)
+#   TOKENGATE_NEED_COMPOSE  1 also installs docker-compose (used to validate docker-compose.yml)
+#   YAEGI_VERSION           default v0.16.1, the interpreter Traefik v3.6.12 embeds
+#   GOLANGCI_LINT_VERSION   default v2.15.0
+#
+# Prints nothing on stdout but the path of each tool it was asked for, so
+# callers can do: yaegi=$(scripts/install-tools.sh yaegi)
+set -euo pipefail
+
+cache=${TOKENGATE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tokengate}
+bindir="$cache/bin"
+yaegi_version=${YAEGI_VERSION:-v0.16.1}
+golangci_version=${GOLANGCI_LINT_VERSION:-v2.15.0}
+
+log() { echo "install-tools: $*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null; then
+    sudo "$@"
+  else
+    die "need root (or sudo) to run: $*"
+  fi
+}
+
+apt_updated=
+apt_install() {
+  command -v apt-get >/dev/null || die "apt-get not found: install $* by hand"
+  if [ -z "$apt_updated" ]; then
+    log "apt-get update"
+    as_root env DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get update -qq >&2 ||
+      die "apt-get update failed; is the Debian package mirror reachable?"
+    apt_updated=1
+  fi
+  log "apt-get install $*"
+  as_root env DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get install -y -qq --no-install-recommends "$@" >&2 ||
+    die "apt-get install $* failed (see the apt output above)"
+}
+
+install_yaegi() {
+  local bin="$bindir/yaegi"
+  # yaegi has no -version flag; the module version is in the binary's build info.
+  if [ -x "$bin" ] && go version -m "$bin" 2>/dev/null | grep -q "mod[[:space:]]*github.com/traefik/yaegi[[:space:]]*$yaegi_version"; then
+    echo "$bin"
+    return
+  fi
+  command -v go >/dev/null || die "go is not installed"
+  mkdir -p "$bindir"
+  log "go install github.com/traefik/yaegi/cmd/yaegi@$yaegi_version"
+  GOBIN="$bindir" GOFLAGS='' go install "github.com/traefik/yaegi/cmd/yaegi@$yaegi_version" >&2 ||
+    die "could not install yaegi $yaegi_version; is the Go module proxy reachable?"
+  echo "$bin"
+}
+
+install_compose() {
+  if ! command -v docker-compose >/dev/null; then
+    apt_install docker-compose
+  fi
+  command -v docker-compose >/dev/null || die "docker-compose still not on PATH after apt-get install"
+  command -v docker-compose
+}
+
+install_wrk() {
+  if ! command -v wrk >/dev/null; then
+    apt_install wrk
+  fi
+  command -v wrk >/dev/null || die "wrk still not on PATH after apt-get install"
+  command -v wrk
+}
+
+install_golangci() {
+  local bin="$bindir/golangci-lint"
+  if [ -x "$bin" ] && "$bin" version 2>/dev/null | grep -q "version ${golangci_version#v}"; then
+    echo "$bin"
+    return
+  fi
+  mkdir -p "$bindir"
+  log "go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$golangci_version (~5 min cold)"
+  GOBIN="$bindir" GOFLAGS='' go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$golangci_version" >&2 ||
+    die "could not install golangci-lint $golangci_version"
+  echo "$bin"
+}
+
+want=("$@")
+[ ${#want[@]} -eq 0 ] && want=(yaegi)
+if [ "${TOKENGATE_NEED_COMPOSE:-}" = 1 ]; then
+  want+=(compose)
+fi
+
+for tool in "${want[@]}"; do
+  case "$tool" in
+    yaegi) install_yaegi ;;
+    compose | docker-compose) install_compose ;;
+    wrk) install_wrk ;;
+    golangci-lint | lint) install_golangci ;;
+    *) die "unknown tool '$tool' (known: yaegi compose wrk golangci-lint)" ;;
+  esac
+done

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# The test command (`make test`): every behaviour proven natively, under the
+# Yaegi interpreter Traefik embeds, and end to end through a real Traefik.
+#
+#   scripts/test.sh [stage...]
+#
+# Stages, in order (default: all):
+#   static   go vet (root, e2e, interp), gofmt -l
+#   native   go test -race -count=1 ./...            (root module, vendor mode)
+#   yaegi    scripts/yaegi-test.sh                    (same packages, interpreted)
+#   interp   cd interp && go test -count=1 ./...     (the plugin loaded as Traefik does)
+#   e2e      go test -tags e2e -count=1 -v ./e2e     (through Traefik v3.6.12)
+#   compose  docker-compose -f docker-compose.yml config -q (when the file exists)
+#
+# Every stage runs even when an earlier one failed; the summary lists them all
+# and the exit status is non-zero if any failed. When the e2e stage is asked
+# for and Traefik is not cached yet, its build (~18 min cold) starts in the
+# background at once so it overlaps the other stages.
+#
+# Environment: TRAEFIK_BIN (use this Traefik), E2E_TIMEOUT (default 20m),
+# E2E_ARGS (extra go test args for e2e, e.g. "-run TestTokenDialects").
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root" || exit 1
+
+all_stages=(static native yaegi interp e2e compose)
+stages=("$@")
+[ ${#stages[@]} -eq 0 ] && stages=("${all_stages[@]}")
+for s in "${stages[@]}"; do
+  case " ${all_stages[*]} " in *" $s "*) ;; *) echo "test.sh: unknown stage '$s' (stages: ${all_stages[*]})" >&2; exit 2 ;; esac
+done
+wants() { case " ${stages[*]} " in *" $1 "*) return 0 ;; esac; return 1; }
+
+workdir=$(mktemp -d "${TMPDIR:-/tmp}/tokengate-test.XXXXXX")
+build_pid=
+cleanup() {
+  if [ -n "$build_pid" ] && kill -0 "$build_pid" 2>/dev/null; then
+    kill -- "-$build_pid" 2>/dev/null || kill "$build_pid" 2>/dev/null
+  fi
+  rm -rf "$workdir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+banner() { printf '\n==== %s ====\n' "$*"; }
+
+# Start the Traefik build early, in its own process group, so it overlaps the
+# other stages. Its progress goes to a file that the e2e stage prints.
+traefik_log="$workdir/build-traefik.log"
+if wants e2e && [ -z "${TRAEFIK_BIN:-}" ]; then
+  set -m
+  "$root/scripts/build-traefik.sh" >"$workdir/traefik-path" 2>"$traefik_log" &
+  build_pid=$!
+  set +m
+fi
+
+results=()
+failed=0
+passed=0
+run_stage() {
+  local name=$1
+  shift
+  banner "$name"
+  local start=$SECONDS rc=0
+  "$@" || rc=$?
+  local took=$((SECONDS - start))
+  if [ "$rc" -eq 0 ]; then
+    results+=("$(printf '%-8s ok    %5ss' "$name" "$took")")
+    passed=$((passed + 1))
+  else
+    results+=("$(printf '%-8s FAIL  %5ss  (exit %s)' "$name" "$took" "$rc")")
+    failed=$((failed + 1))
+  fi
+  return 0
+}
+
+stage_static() {
+  local rc=0 unformatted
+  echo "+ go vet ./..."
+  go vet ./... || rc=1
+  echo "+ go vet -tags e2e ./e2e"
+  go vet -tags e2e ./e2e || rc=1
+  echo "+ (cd interp && go vet ./...)"
+  (cd interp && go vet ./...) || rc=1
+  echo "+ gofmt -l"
+  unformatted=$(find . -name '*.go' -not -path './vendor/*' -not -path './.git/*' -not -path '*/node_modules/*' -print0 | xargs -0 gofmt -l)
+  if [ -n "$unformatted" ]; then
+    echo "not gofmt'ed (run gofmt -w):"
+    echo "$unformatted"
+    rc=1
+  fi
+  return $rc
+}
+
+stage_native() {
+  echo "+ go test -race -count=1 ./..."
+  go test -race -count=1 ./...
+}
+
+stage_yaegi() {
+  "$root/scripts/yaegi-test.sh"
+}
+
+stage_interp() {
+  echo "+ (cd interp && go test -count=1 ./...)"
+  (cd interp && go test -count=1 ./...)
+}
+
+stage_e2e() {
+  local bin=${TRAEFIK_BIN:-}
+  if [ -z "$bin" ]; then
+    if [ -n "$build_pid" ]; then
+      echo "waiting for the Traefik build (progress in $traefik_log)..."
+      local rc=0 ticks=0
+      while kill -0 "$build_pid" 2>/dev/null; do
+        sleep 5
+        ticks=$((ticks + 1))
+        [ $((ticks % 12)) -eq 0 ] && tail -n 1 "$traefik_log" 2>/dev/null
+      done
+      wait "$build_pid" || rc=$?
+      build_pid=
+      cat "$traefik_log"
+      if [ "$rc" -ne 0 ]; then
+        echo "building Traefik failed (exit $rc)"
+        return 1
+      fi
+      bin=$(tail -n 1 "$workdir/traefik-path")
+    else
+      bin=$("$root/scripts/build-traefik.sh") || return 1
+    fi
+  fi
+  echo "+ TRAEFIK_BIN=$bin go test -tags e2e -count=1 -v -timeout ${E2E_TIMEOUT:-20m} ./e2e ${E2E_ARGS:-}"
+  # shellcheck disable=SC2086 # E2E_ARGS is a list of words
+  TRAEFIK_BIN=$bin go test -tags e2e -count=1 -v -timeout "${E2E_TIMEOUT:-20m}" ./e2e ${E2E_ARGS:-}
+}
+
+stage_compose() {
+  if [ ! -f docker-compose.yml ]; then
+    echo "no docker-compose.yml: nothing to validate"
+    return 0
+  fi
+  local compose
+  if command -v docker-compose >/dev/null; then
+    compose=(docker-compose)
+  else
+    compose=("$("$root/scripts/install-tools.sh" compose)") || return 1
+  fi
+  echo "+ ${compose[*]} -f docker-compose.yml config -q"
+  "${compose[@]}" -f docker-compose.yml config -q
+}
+
+total_start=$SECONDS
+for s in "${all_stages[@]}"; do
+  wants "$s" && run_stage "$s" "stage_$s"
+done
+
+banner "summary ($((SECONDS - total_start))s)"
+printf '%s\n' "${results[@]}"
+echo "stages: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
