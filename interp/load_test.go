@@ -698,3 +698,61 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// TestGuardAndCreate drives the route guard, network scoping through the
+// device directory, the decision memo and /token/create in the plugin as
+// Traefik loads it.
+func TestGuardAndCreate(t *testing.T) {
+	p := loadPlugin(t)
+	h := mustBuild(t, p, strings.Replace(goodDynamic, "          keys:", `          preset: devicehive
+          deviceDirectory:
+            devices:
+              - {id: d1, networkId: "1", deviceTypeId: "10"}
+              - {id: d3, networkId: "3", deviceTypeId: "10"}
+          keys:`, 1)+`              deviceTypeIds: "*"
+`)
+	token := func(login string) string {
+		res := do(t, h, http.MethodPost, "/token", fmt.Sprintf(`{"login":%q,"password":%q}`, login, login+"-pass"), nil)
+		if res.code != http.StatusCreated {
+			t.Fatalf("login %s: %s", login, res)
+		}
+		return stringField(t, res, "accessToken")
+	}
+	admin, bob := token("alice"), token("bob")
+	minted := do(t, h, http.MethodPost, "/token/create", `{"userId":2,"actions":["GetDevice"],"networkIds":["1"]}`,
+		map[string]string{"Authorization": "Bearer " + admin})
+	if minted.code != http.StatusCreated {
+		t.Fatalf("/token/create: %s", minted)
+	}
+	narrow := stringField(t, minted, "accessToken")
+
+	tests := []struct {
+		desc, method, path, token string
+		code                      int
+	}{
+		{desc: "bob reads a device in his network", method: "GET", path: "/device/d1", token: bob, code: 200},
+		{desc: "again, from the memo", method: "GET", path: "/device/d1", token: bob, code: 200},
+		{desc: "bob, device outside his networks", method: "GET", path: "/device/d3", token: bob, code: 403},
+		{desc: "bob lacks ManageNetwork", method: "POST", path: "/network", token: bob, code: 403},
+		{desc: "unknown device", method: "GET", path: "/device/d9", token: bob, code: 404},
+		{desc: "admin", method: "POST", path: "/network", token: admin, code: 200},
+		{desc: "minted token, in scope", method: "GET", path: "/device/d1", token: narrow, code: 200},
+		{desc: "minted token, action not minted", method: "POST", path: "/device/d1/notification", token: narrow, code: 403},
+		{desc: "no token", method: "GET", path: "/device/d1", code: 401},
+	}
+	for _, test := range tests {
+		t.Run(test.desc, func(t *testing.T) {
+			header := map[string]string{"X-Auth-User-Id": "1"} // spoofed: must be replaced
+			if test.token != "" {
+				header["Authorization"] = "Bearer " + test.token
+			}
+			res := do(t, h, test.method, test.path, "", header)
+			if res.code != test.code {
+				t.Fatalf("%s %s: want %d, got %s", test.method, test.path, test.code, res)
+			}
+			if test.code == 200 && res.header.Get("X-Next") == "" {
+				t.Fatal("the request did not reach the next handler")
+			}
+		})
+	}
+}
