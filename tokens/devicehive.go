@@ -31,13 +31,7 @@ func (s *Service) checkDeviceHiveClaims(mc map[string]any, want Type) (Claims, e
 	if !ok || c.UserID <= 0 {
 		return Claims{}, ErrInvalidClaims
 	}
-	if c.Actions, ok = actionList(payload["a"]); !ok {
-		return Claims{}, ErrInvalidClaims
-	}
-	if c.NetworkIDs, ok = stringList(payload["n"]); !ok {
-		return Claims{}, ErrInvalidClaims
-	}
-	if c.DeviceTypeIDs, ok = stringList(payload["dt"]); !ok {
+	if !readScopes(&c, payload) {
 		return Claims{}, ErrInvalidClaims
 	}
 	return c, nil

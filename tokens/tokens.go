@@ -319,16 +319,23 @@ func (s *Service) checkClaims(mc map[string]any, want Type) (Claims, error) {
 	c.ID, _ = mc["jti"].(string)
 	c.Login, _ = mc["login"].(string)
 	c.Role, _ = mc["role"].(string)
-	if c.Actions, ok = actionList(payload["a"]); !ok {
-		return Claims{}, ErrInvalidClaims
-	}
-	if c.NetworkIDs, ok = stringList(payload["n"]); !ok {
-		return Claims{}, ErrInvalidClaims
-	}
-	if c.DeviceTypeIDs, ok = stringList(payload["dt"]); !ok {
+	if !readScopes(&c, payload) {
 		return Claims{}, ErrInvalidClaims
 	}
 	return c, nil
+}
+
+// readScopes copies DeviceHive's "a", "n" and "dt" lists into c.
+func readScopes(c *Claims, payload map[string]any) bool {
+	var ok bool
+	if c.Actions, ok = actionList(payload["a"]); !ok {
+		return false
+	}
+	if c.NetworkIDs, ok = stringList(payload["n"]); !ok {
+		return false
+	}
+	c.DeviceTypeIDs, ok = stringList(payload["dt"])
+	return ok
 }
 
 // intClaim reads a JSON number that must be a whole number.
