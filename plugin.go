@@ -172,6 +172,8 @@ func newGate(next http.Handler, config *Config, name string) (*gate, error) {
 	if err != nil {
 		return nil, err
 	}
+	store.Logf = logError
+	store.Infof = logInfo
 	g := &gate{
 		next:                 next,
 		name:                 name,
@@ -188,7 +190,12 @@ func newGate(next http.Handler, config *Config, name string) (*gate, error) {
 		headers:              identityHeaders(config.IdentityHeaders),
 		forwardAuthorization: config.ForwardAuthorization,
 	}
-	return g, g.compileGuard(config)
+	// Not `return g, g.compileGuard(config)`: under Yaegi a call among
+	// several return values is not safe (see interp_traps_test.go).
+	if err := g.compileGuard(config); err != nil {
+		return nil, err
+	}
+	return g, nil
 }
 
 // compileGuard validates and compiles the route guard's options.
@@ -440,6 +447,12 @@ func deviceHiveSecret(config *Config) ([]byte, error) {
 		return nil, fmt.Errorf("deviceHiveSecret: HS256 needs a key of at least 32 bytes, this one decodes to %d", len(key))
 	}
 	return key, nil
+}
+
+// logInfo writes to standard output, which Traefik's interpreter sends to
+// Traefik's log at level DEBUG.
+func logInfo(format string, args ...any) {
+	fmt.Printf("tokengate: "+format+"\n", args...)
 }
 
 // logError logs through the log package, which Traefik's interpreter sends

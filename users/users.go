@@ -96,10 +96,11 @@ type entry struct {
 type Store struct {
 	nextCheck int64 // unix nanoseconds of the next file check; atomic
 
-	// Logf, when set, is told about users file reloads and about problems
-	// with the file (once per distinct problem). Messages never hold
-	// passwords or hashes. Set it before the store is used.
-	Logf func(format string, args ...any)
+	// Logf, when set, is told about problems with the users file (once per
+	// distinct problem), and Infof about successful reloads. Messages never
+	// hold passwords or hashes. Set them before the store is used.
+	Logf  func(format string, args ...any)
+	Infof func(format string, args ...any)
 
 	file   string
 	where  string // `usersFile "path"`, for messages
@@ -241,7 +242,9 @@ func (s *Store) checkFile() {
 	}
 	if changed {
 		s.problem = ""
-		s.logf("%s: reloaded, now %d user(s) in all", s.where, len(s.byLogin))
+		if s.Infof != nil {
+			s.Infof("%s: reloaded, now %d user(s) in all", s.where, len(s.byLogin))
+		}
 	}
 }
 

@@ -435,6 +435,7 @@ func TestUsersFileReload(t *testing.T) {
 	s.SetClock(clock.Now)
 	logs := &logRecorder{}
 	s.Logf = logs.Logf
+	s.Infof = logs.Logf
 
 	expect := func(step, login, password string, want error) {
 		t.Helper()
