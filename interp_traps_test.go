@@ -44,3 +44,23 @@ func TestInterpreterTrapLenAmongResults(t *testing.T) {
 		t.Fatalf("a=%d b=%d", a, b)
 	}
 }
+
+// logger holds a func-typed field, as users.Store and tokens.KeyRing do.
+type logger struct {
+	logf func(format string, args ...any)
+}
+
+func (l *logger) printf(format string, args ...any) { l.logf(format, args...) }
+
+// TestInterpreterTrapVariadicFuncField: under Yaegi v0.16.1, calling a
+// func-typed field or variable with two or more variadic arguments written
+// out (l.logf("%s %d", a, b)) panics with "index out of range"; passing them
+// spread (args...) works. Loggers are called through a method that spreads.
+func TestInterpreterTrapVariadicFuncField(t *testing.T) {
+	var got []any
+	l := &logger{logf: func(format string, args ...any) { got = append(got, args...) }}
+	l.printf("%s %d", "a", 1)
+	if len(got) != 2 || got[0] != "a" || got[1] != 1 {
+		t.Fatalf("got %v", got)
+	}
+}

@@ -242,9 +242,7 @@ func (s *Store) checkFile() {
 	}
 	if changed {
 		s.problem = ""
-		if s.Infof != nil {
-			s.Infof("%s: reloaded, now %d user(s) in all", s.where, len(s.byLogin))
-		}
+		s.infof("%s: reloaded, now %d user(s) in all", s.where, len(s.byLogin))
 	}
 }
 
@@ -283,9 +281,18 @@ func (s *Store) refresh(force bool) (bool, error) {
 	return true, nil
 }
 
+// logf and infof call Logf and Infof with the arguments spread: under Yaegi,
+// calling a func-typed field with two or more variadic arguments written out
+// panics (index out of range), while args... works.
 func (s *Store) logf(format string, args ...any) {
 	if s.Logf != nil {
 		s.Logf(format, args...)
+	}
+}
+
+func (s *Store) infof(format string, args ...any) {
+	if s.Infof != nil {
+		s.Infof(format, args...)
 	}
 }
 
