@@ -9,6 +9,7 @@
 #                                 scripts/build-traefik.sh builds once and caches)
 #   TOKENGATE_DEMO_READY_TIMEOUT  seconds to wait for Traefik to answer (default 60)
 #   TOKENGATE_DEMO_KEEP=1         keep the work directory (configs, logs, plugin copy)
+#   TOKENGATE_DEMO_SELFTEST=1     run the self-check, then stop (exit 1 if a check failed)
 #                                 after exit; it is always kept after a failure
 #
 # How it works: Traefik loads local plugins from ./plugins-local/src/<module>/
@@ -247,9 +248,10 @@ fi
 
 # --- self-check (informative; the demo runs whatever the answers) ---------
 # check LABEL EXPECTED CODE: one line of the self-check table.
+failures=0
 check() {
   local mark='ok'
-  [ "$3" = "$2" ] || mark="${red}UNEXPECTED${reset} (expected $2)"
+  [ "$3" = "$2" ] || { mark="${red}UNEXPECTED${reset} (expected $2)"; failures=$((failures + 1)); }
   printf '  %-58s -> %s %s\n' "$1" "$3" "$mark" >&2
 }
 status_of() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@" || true; }
@@ -263,12 +265,28 @@ answer=$(curl -s -w '\n%{http_code}' --max-time 5 -XPOST "$web_url/token" \
 token_code=${answer##*$'\n'}
 access=$(printf '%s' "${answer%$'\n'*}" | tr -d '\n' | json_field accessToken)
 check "POST /token as alice" 201 "${token_code:-000}"
+case "$(printf '%s' "${answer%$'\n'*}" | tr -d '\n')" in
+  *'"accessToken":"'*'"refreshToken":"'*) ;;
+  *) log "  POST /token as alice: the answer lacks accessToken or refreshToken"; failures=$((failures + 1)) ;;
+esac
 if [ -n "$access" ]; then
   check "GET /device/d1 as alice (network 1)" 200 "$(status_of -H "Authorization: Bearer $access" "$web_url/device/d1")"
-  check "GET /device/d3 as alice (network 3; 403 once scoping lands)" 403 \
+  check "GET /device/d3 as alice (network 3)" 403 \
     "$(status_of -H "Authorization: Bearer $access" "$web_url/device/d3")"
 else
   log "  (no access token in the answer; skipping the token checks)"
+  failures=$((failures + 1))
+fi
+
+# TOKENGATE_DEMO_SELFTEST=1: stop after the self-check, failing if any check
+# did (the test suite runs the demo this way).
+if [ "${TOKENGATE_DEMO_SELFTEST:-}" = 1 ]; then
+  if [ "$failures" -gt 0 ]; then
+    log "self-test: $failures check(s) failed"
+    exit 1
+  fi
+  log "self-test: all checks passed"
+  exit 0
 fi
 
 # --- walkthrough ---------------------------------------------------------
