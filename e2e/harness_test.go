@@ -51,6 +51,7 @@ var (
 	repoRoot    string   // the repository root (the plugin's sources)
 	traefikBin  string   // the Traefik binary
 	echoURL     string   // the in-process echo backend
+	workDir     string   // scratch space of the whole run (built helpers)
 	running     sync.Map // *exec.Cmd -> struct{}: Traefiks to stop on exit
 	errLineTags = []string{" ERR ", " FTL ", " PNC "}
 )
@@ -71,13 +72,20 @@ func run(m *testing.M) int {
 	}
 	fmt.Fprintln(os.Stderr, "e2e: traefik:", traefikBin)
 
+	if workDir, err = os.MkdirTemp("", "tokengate-e2e-"); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	defer os.RemoveAll(workDir)
+
 	stopEcho, err := startEcho()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: echo backend:", err)
 		return 1
 	}
 	defer stopEcho()
-	// Whatever happened to the tests, no Traefik outlives the run.
+	// Whatever happened to the tests, no Traefik (nor demo device API)
+	// outlives the run.
 	defer running.Range(func(k, _ any) bool {
 		stopProcess(k.(*exec.Cmd))
 		return true
@@ -170,6 +178,7 @@ type gateway struct {
 
 	mu         sync.Mutex
 	expectErrs bool
+	generation int // of the dynamic configuration, see reconfigure
 }
 
 // startTraefik starts a Traefik whose file provider serves dynamicYAML, and
@@ -235,6 +244,7 @@ log:
   noColor: true
   filePath: %q
 providers:
+  providersThrottleDuration: 100ms
   file:
     directory: %q
     watch: true
@@ -311,6 +321,72 @@ func (g *gateway) expectErrors() {
 	g.mu.Lock()
 	g.expectErrs = true
 	g.mu.Unlock()
+}
+
+// reconfigure replaces the test's dynamic configuration of a running
+// Traefik (its file provider watches the folder) and returns once the new
+// configuration is served. Traefik then builds every middleware anew.
+//
+// Each file is written beside the folder and renamed into it, so Traefik
+// never reads half a file. A second file, written after the test's,
+// declares a router for a path unique to this generation: once that path
+// answers, the configuration Traefik loaded holds the test's new file too.
+func (g *gateway) reconfigure(t *testing.T, dynamicYAML string) {
+	t.Helper()
+	g.mu.Lock()
+	g.generation++
+	gen := g.generation
+	g.mu.Unlock()
+	dynDir := filepath.Join(g.dir, "dynamic")
+	genPath := fmt.Sprintf("/__e2e_generation/%d", gen)
+	genYAML := fmt.Sprintf(`http:
+  routers:
+    e2e-generation:
+      rule: "Path(%s)"
+      priority: 100000
+      entryPoints: [web]
+      service: echo
+`, "`"+genPath+"`")
+	for _, f := range []struct{ name, content string }{{"10-test.yml", dynamicYAML}, {"20-generation.yml", genYAML}} {
+		tmp := filepath.Join(g.dir, f.name+".tmp")
+		writeFile(t, tmp, f.content)
+		if err := os.Rename(tmp, filepath.Join(dynDir, f.name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	client := &http.Client{Timeout: time.Second}
+	start := time.Now()
+	for deadline := start.Add(startTimeout); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		resp, err := client.Get(g.URL + genPath)
+		if err != nil {
+			continue
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK && resp.Header.Get("X-E2e-Echo") == "1" {
+			t.Logf("traefik reconfigured (generation %d) in %v", gen, time.Since(start).Round(time.Millisecond))
+			// Connections kept alive from the old configuration are fine,
+			// but drop them so that every later request is plainly new.
+			http.DefaultClient.CloseIdleConnections()
+			return
+		}
+	}
+	t.Fatalf("traefik did not load configuration generation %d within %v", gen, startTimeout)
+}
+
+// logLines returns the lines of Traefik's log that contain substr.
+func (g *gateway) logLines(substr string) []string {
+	data, err := os.ReadFile(g.logPath)
+	if err != nil {
+		return []string{fmt.Sprintf("cannot read traefik log %s: %v", g.logPath, err)}
+	}
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.Contains(line, substr) {
+			out = append(out, line)
+		}
+	}
+	return out
 }
 
 func (g *gateway) stop(exited <-chan struct{}) {
@@ -439,7 +515,14 @@ type reply struct {
 }
 
 func (r *reply) String() string {
-	return fmt.Sprintf("%d %s", r.code, bytes.TrimSpace(r.body))
+	var extra string
+	if v := r.header.Get("WWW-Authenticate"); v != "" {
+		extra += fmt.Sprintf(" [WWW-Authenticate: %s]", v)
+	}
+	if r.header.Get("X-E2e-Echo") == "1" {
+		extra += " [from the echo backend]"
+	}
+	return fmt.Sprintf("%d %s%s", r.code, bytes.TrimSpace(r.body), extra)
 }
 
 // str returns a string field of the JSON body, failing the test if it is
@@ -467,7 +550,9 @@ func (r *reply) echo(t *testing.T) echoReply {
 	return e
 }
 
-// do sends a request through the gateway. header holds name, value pairs.
+// do sends a request through the gateway. header holds name, value pairs;
+// a name given twice is sent twice, and "Host" sets the request's host (for
+// routers with Host rules).
 func (g *gateway) do(t *testing.T, method, path, body string, header ...string) *reply {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -480,11 +565,15 @@ func (g *gateway) do(t *testing.T, method, path, body string, header ...string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
 	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
+		if strings.EqualFold(header[i], "Host") {
+			req.Host = header[i+1] // Go sends req.Host, not a Host header
+			continue
+		}
+		req.Header.Add(header[i], header[i+1]) // a name given twice is sent twice
+	}
+	if body != "" && req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

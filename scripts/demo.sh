@@ -9,8 +9,8 @@
 #                                 scripts/build-traefik.sh builds once and caches)
 #   TOKENGATE_DEMO_READY_TIMEOUT  seconds to wait for Traefik to answer (default 60)
 #   TOKENGATE_DEMO_KEEP=1         keep the work directory (configs, logs, plugin copy)
-#   TOKENGATE_DEMO_SELFTEST=1     run the self-check, then stop (exit 1 if a check failed)
 #                                 after exit; it is always kept after a failure
+#   TOKENGATE_DEMO_SELFTEST=1     run the self-check, then stop (exit 1 if a check failed)
 #
 # How it works: Traefik loads local plugins from ./plugins-local/src/<module>/
 # relative to its working directory. The script makes a temporary work

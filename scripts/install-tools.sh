@@ -2,7 +2,12 @@
 # Installs the tools the test suite needs. Idempotent: a tool already present
 # at the right version is left alone.
 #
-#   scripts/install-tools.sh [yaegi] [compose] [wrk] [golangci-lint]
+#   scripts/install-tools.sh [yaegi] [compose] [wrk] [golangci-lint] [jose]
+#
+# jose is the npm package the end-to-end suite verifies JWKS-signed tokens
+# with (e2e/jose: package.json and package-lock.json pin it; `npm ci` there
+# when its node_modules is missing or stale); it needs node and npm, and
+# prints the path of e2e/jose/verify.mjs.
 #
 # With no argument it installs yaegi only. Environment:
 #   TOKENGATE_CACHE         cache folder (default ${XDG_CACHE_HOME:-$HOME/.cache}/tokengate)
@@ -90,6 +95,27 @@ install_golangci() {
   echo "$bin"
 }
 
+install_jose() {
+  local dir script
+  dir=$(cd "$(dirname "$0")/../e2e/jose" && pwd) || die "e2e/jose is missing"
+  script="$dir/verify.mjs"
+  command -v node >/dev/null || die "node is not installed (the e2e suite verifies tokens with the npm package jose): apt-get install nodejs npm"
+  command -v npm >/dev/null || die "npm is not installed: apt-get install npm"
+  local want_version
+  want_version=$(node -e 'process.stdout.write(require(process.argv[1]).dependencies.jose)' "$dir/package.json") ||
+    die "cannot read the jose version from $dir/package.json"
+  local have_version=
+  if [ -f "$dir/node_modules/jose/package.json" ]; then
+    have_version=$(node -e 'process.stdout.write(require(process.argv[1]).version)' "$dir/node_modules/jose/package.json" 2>/dev/null || true)
+  fi
+  if [ "$have_version" != "$want_version" ]; then
+    log "npm ci in $dir (jose $want_version)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2) ||
+      die "npm ci in $dir failed; is the npm registry reachable?"
+  fi
+  echo "$script"
+}
+
 want=("$@")
 [ ${#want[@]} -eq 0 ] && want=(yaegi)
 if [ "${TOKENGATE_NEED_COMPOSE:-}" = 1 ]; then
@@ -102,6 +128,7 @@ for tool in "${want[@]}"; do
     compose | docker-compose) install_compose ;;
     wrk) install_wrk ;;
     golangci-lint | lint) install_golangci ;;
-    *) die "unknown tool '$tool' (known: yaegi compose wrk golangci-lint)" ;;
+    jose) install_jose ;;
+    *) die "unknown tool '$tool' (known: yaegi compose wrk golangci-lint jose)" ;;
   esac
 done
