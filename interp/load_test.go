@@ -23,6 +23,7 @@ import (
 	"github.com/traefik/paerser/file"
 	"github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
+	"gopkg.in/yaml.v3"
 )
 
 // modulePath is the plugin's import path, as in .traefik.yml's "import" and
@@ -754,5 +755,35 @@ func TestGuardAndCreate(t *testing.T) {
 				t.Fatal("the request did not reach the next handler")
 			}
 		})
+	}
+}
+
+// TestManifestTestData: the plugin catalog builds the middleware from
+// .traefik.yml's testData, offline; New must accept it.
+func TestManifestTestData(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", ".traefik.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var manifest struct {
+		DisplayName string         `yaml:"displayName"`
+		Type        string         `yaml:"type"`
+		Import      string         `yaml:"import"`
+		Summary     string         `yaml:"summary"`
+		TestData    map[string]any `yaml:"testData"`
+	}
+	if err := yaml.Unmarshal(raw, &manifest); err != nil {
+		t.Fatalf(".traefik.yml: %v", err)
+	}
+	if manifest.DisplayName == "" || manifest.Type != "middleware" || manifest.Import != modulePath || manifest.Summary == "" {
+		t.Fatalf(".traefik.yml lacks a field: %+v", manifest)
+	}
+	p := loadPlugin(t)
+	h, err := p.build(manifest.TestData, nextHandler())
+	if err != nil {
+		t.Fatalf("New rejects testData: %v", err)
+	}
+	if res := do(t, h, http.MethodPost, "/token", `{"login":"admin","password":"admin-pass"}`, nil); res.code != http.StatusCreated {
+		t.Fatalf("testData's user cannot log in: %s", res)
 	}
 }
