@@ -24,11 +24,11 @@ type tokenCache struct {
 }
 
 // newTokenCache returns nil (no caching) when ttl or max is zero.
-func newTokenCache(ttl time.Duration, max int) *tokenCache {
-	if ttl <= 0 || max <= 0 {
+func newTokenCache(ttl time.Duration, limit int) *tokenCache {
+	if ttl <= 0 || limit <= 0 {
 		return nil
 	}
-	return &tokenCache{items: cache.New(ttl, 0), ttl: ttl, max: max}
+	return &tokenCache{items: cache.New(ttl, 0), ttl: ttl, max: limit}
 }
 
 func (c *tokenCache) get(token string) (*identity, bool) {

@@ -116,3 +116,28 @@ func TestGuardCachesOnlyValidTokens(t *testing.T) {
 		t.Fatalf("cache must stop at its bound, has %d", g.cache.len())
 	}
 }
+
+func TestDecisionMemoBounds(t *testing.T) {
+	now := time.Now()
+	live := &decision{expires: now.Add(time.Minute).UnixNano()}
+	m := newDecisionMemo(2)
+	m.add("a", live, now)
+	m.add("a", live, now) // replacing an entry does not count twice
+	m.add("b", &decision{expires: now.Add(time.Millisecond).UnixNano()}, now)
+	m.add("c", live, now)
+	if m.len() != 2 {
+		t.Fatalf("len = %d, want the bound 2", m.len())
+	}
+	if _, ok := m.entries.Load("c"); ok {
+		t.Fatal("a full memo of live entries must not grow")
+	}
+	// Once "b" has expired, a sweep makes room.
+	later := now.Add(2 * time.Second)
+	m.add("c", live, later)
+	if _, ok := m.entries.Load("c"); !ok || m.len() != 2 {
+		t.Fatalf("after the sweep: len %d, c stored %v", m.len(), ok)
+	}
+	if newDecisionMemo(0) != nil {
+		t.Fatal("a zero bound turns the memo off")
+	}
+}

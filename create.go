@@ -191,12 +191,12 @@ func idsField(v any, field string) ([]string, error) {
 
 // expiryField reads an optional UTC date, DeviceHive's
 // yyyy-MM-dd'T'HH:mm:ss.SSS or RFC 3339, as Unix seconds: def when absent,
-// an error when past or beyond max.
-func expiryField(body map[string]any, field string, now time.Time, def, max int64) (int64, error) {
+// an error when past or beyond latest.
+func expiryField(body map[string]any, field string, now time.Time, def, latest int64) (int64, error) {
 	v := body[field]
 	if v == nil {
-		if def > max {
-			return max, nil
+		if def > latest {
+			return latest, nil
 		}
 		return def, nil
 	}
@@ -217,7 +217,7 @@ func expiryField(body map[string]any, field string, now time.Time, def, max int6
 	if !t.After(now) {
 		return 0, badRequest("%s must be in the future", field)
 	}
-	if t.Unix() > max {
+	if t.Unix() > latest {
 		return 0, exceeds(field)
 	}
 	return t.Unix(), nil

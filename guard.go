@@ -53,14 +53,13 @@ func identityHeaders(cfg IdentityHeaders) []identityHeader {
 // once per token: straight-line code, as this runs for every token
 // verified and under Yaegi each call costs.
 func headerValues(headers []identityHeader, c tokens.Claims) [][]string {
-	all := [6]string{
-		strconv.FormatInt(c.UserID, 10),
-		c.Login,
-		c.Role,
-		strings.Join(permissions.Names(c.Actions), ","),
-		strings.Join(c.NetworkIDs, ","),
-		strings.Join(c.DeviceTypeIDs, ","),
-	}
+	var all [6]string
+	all[headerUserID] = strconv.FormatInt(c.UserID, 10)
+	all[headerLogin] = c.Login
+	all[headerRole] = c.Role
+	all[headerActions] = strings.Join(permissions.Names(c.Actions), ",")
+	all[headerNetworks] = strings.Join(c.NetworkIDs, ",")
+	all[headerDeviceTypes] = strings.Join(c.DeviceTypeIDs, ",")
 	values := make([][]string, len(headers))
 	for i, h := range headers {
 		// One-element slices with no spare capacity: forwarded requests

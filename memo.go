@@ -35,11 +35,11 @@ type decision struct {
 	values  [][]string     // identity header values, aligned with gate.headers
 }
 
-func newDecisionMemo(max int) *decisionMemo {
-	if max <= 0 {
+func newDecisionMemo(limit int) *decisionMemo {
+	if limit <= 0 {
 		return nil
 	}
-	return &decisionMemo{entries: &sync.Map{}, max: int64(max)}
+	return &decisionMemo{entries: &sync.Map{}, max: int64(limit)}
 }
 
 // memoKey is the request line. The Authorization value comes whole, so a
