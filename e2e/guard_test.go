@@ -2,10 +2,10 @@
 
 package e2e
 
-// Tests of the routes tokengate guards (everything off the token paths).
-// Later work on the route guard (permissions, scopes, identity headers, the
-// token cache) adds its end-to-end tests here: a request with a valid access
-// token reaching the echo backend, and what the backend then sees (reply.echo).
+// Tests of the routes tokengate guards (everything off the token paths):
+// the token checks and their answers, actions, public paths and CORS
+// preflights, identity headers, the token cache. Scopes against a device
+// directory are in scope_test.go, keys in keys_test.go.
 
 import (
 	"crypto/sha256"

@@ -11,6 +11,12 @@
 // temporary directory holding plugins-local/ and the configuration; the
 // service behind the gateway is an echo server inside the test process.
 //
+// Tests build their dynamic configuration with dynamicConfig and
+// pluginOptions (fixtures_test.go), and can change it on a running Traefik
+// with reconfigure. Other backends: the demo device API (startDeviceAPI),
+// in-process device lookup stubs (startLookupStub) and the jose verifier
+// (joseVerify, node and e2e/jose) are in services_test.go.
+//
 // Traefik keeps running when a plugin fails to load or New fails: the
 // router answers 404 and an ERR line is logged. So every test's Traefik log
 // is scanned at the end and any ERR line fails the test, unless the test
@@ -372,21 +378,6 @@ func (g *gateway) reconfigure(t *testing.T, dynamicYAML string) {
 		}
 	}
 	t.Fatalf("traefik did not load configuration generation %d within %v", gen, startTimeout)
-}
-
-// logLines returns the lines of Traefik's log that contain substr.
-func (g *gateway) logLines(substr string) []string {
-	data, err := os.ReadFile(g.logPath)
-	if err != nil {
-		return []string{fmt.Sprintf("cannot read traefik log %s: %v", g.logPath, err)}
-	}
-	var out []string
-	for _, line := range strings.Split(string(data), "\n") {
-		if strings.Contains(line, substr) {
-			out = append(out, line)
-		}
-	}
-	return out
 }
 
 func (g *gateway) stop(exited <-chan struct{}) {
