@@ -3,7 +3,7 @@
 # `make test` is the test command: native, interpreted (yaegi) and end to end
 # through a real Traefik. See scripts/test.sh for the stages.
 
-.PHONY: test test-static test-native test-yaegi test-interp test-e2e test-compose \
+.PHONY: test test-static test-native test-yaegi test-interp test-e2e test-demo test-compose \
 	lint vendor traefik demo bench tools clean
 
 .DEFAULT_GOAL := test
@@ -28,6 +28,9 @@ test-interp:
 
 test-e2e:
 	scripts/test.sh e2e
+
+test-demo:
+	scripts/test.sh demo
 
 test-compose:
 	scripts/test.sh compose

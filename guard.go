@@ -184,6 +184,14 @@ func identify(g *gate, token string) (*identity, error) {
 	if err != nil {
 		return nil, err
 	}
+	if claims.FromDeviceHive {
+		// A DeviceHive token names only the user id: take the login and
+		// role from the users configured here, when the user is one.
+		if u, ok := g.users.ByID(claims.UserID); ok {
+			claims.Login = u.Login
+			claims.Role = u.Role
+		}
+	}
 	id := &identity{
 		keys:          keys,
 		actions:       claims.Actions,

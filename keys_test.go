@@ -225,8 +225,8 @@ func TestDeviceHiveTokensThroughTheGate(t *testing.T) {
 			}
 		})
 	}
-	if got := next.header.Get("X-Auth-User-Id"); got != "2" {
-		t.Fatalf("identity of a DeviceHive token: user %q", got)
+	if got := next.header.Get("X-Auth-User-Id") + "/" + next.header.Get("X-Auth-Login"); got != "2/alice" {
+		t.Fatalf("identity of a DeviceHive token: %q, want 2/alice", got)
 	}
 
 	// Refresh tokens exchange for gateway tokens with the same scopes.

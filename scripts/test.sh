@@ -10,6 +10,7 @@
 #   yaegi    scripts/yaegi-test.sh                    (same packages, interpreted)
 #   interp   cd interp && go test -count=1 ./...     (the plugin loaded as Traefik does)
 #   e2e      go test -tags e2e -count=1 -v ./e2e     (through Traefik v3.6.12)
+#   demo     scripts/demo.sh in self-test mode        (`make demo` starts and answers)
 #   compose  docker-compose -f docker-compose.yml config -q (when the file exists)
 #
 # Every stage runs even when an earlier one failed; the summary lists them all
@@ -24,7 +25,7 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
 
-all_stages=(static native yaegi interp e2e compose)
+all_stages=(static native yaegi interp e2e demo compose)
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=("${all_stages[@]}")
 for s in "${stages[@]}"; do
@@ -48,7 +49,7 @@ banner() { printf '\n==== %s ====\n' "$*"; }
 # Start the Traefik build early, in its own process group, so it overlaps the
 # other stages. Its progress goes to a file that the e2e stage prints.
 traefik_log="$workdir/build-traefik.log"
-if wants e2e && [ -z "${TRAEFIK_BIN:-}" ]; then
+if { wants e2e || wants demo; } && [ -z "${TRAEFIK_BIN:-}" ]; then
   set -m
   "$root/scripts/build-traefik.sh" >"$workdir/traefik-path" 2>"$traefik_log" &
   build_pid=$!
@@ -107,32 +108,54 @@ stage_interp() {
   (cd interp && go test -count=1 ./...)
 }
 
-stage_e2e() {
-  local bin=${TRAEFIK_BIN:-}
-  if [ -z "$bin" ]; then
-    if [ -n "$build_pid" ]; then
-      echo "waiting for the Traefik build (progress in $traefik_log)..."
-      local rc=0 ticks=0
-      while kill -0 "$build_pid" 2>/dev/null; do
-        sleep 5
-        ticks=$((ticks + 1))
-        [ $((ticks % 12)) -eq 0 ] && tail -n 1 "$traefik_log" 2>/dev/null
-      done
-      wait "$build_pid" || rc=$?
-      build_pid=
-      cat "$traefik_log"
-      if [ "$rc" -ne 0 ]; then
-        echo "building Traefik failed (exit $rc)"
-        return 1
-      fi
-      bin=$(tail -n 1 "$workdir/traefik-path")
-    else
-      bin=$("$root/scripts/build-traefik.sh") || return 1
+# resolve_traefik sets traefik to the Traefik binary: TRAEFIK_BIN, the
+# background build's (waiting for it), or a fresh build. It runs in the main
+# shell, not $(...), so that it can wait for the background build.
+traefik=${TRAEFIK_BIN:-}
+resolve_traefik() {
+  [ -n "$traefik" ] && return 0
+  if [ -n "$build_pid" ]; then
+    echo "waiting for the Traefik build (progress in $traefik_log)..."
+    local rc=0 ticks=0
+    while kill -0 "$build_pid" 2>/dev/null; do
+      sleep 5
+      ticks=$((ticks + 1))
+      [ $((ticks % 12)) -eq 0 ] && tail -n 1 "$traefik_log" 2>/dev/null
+    done
+    wait "$build_pid" || rc=$?
+    build_pid=
+    cat "$traefik_log"
+    if [ "$rc" -ne 0 ]; then
+      echo "building Traefik failed (exit $rc)"
+      return 1
     fi
+    traefik=$(tail -n 1 "$workdir/traefik-path")
+  else
+    traefik=$("$root/scripts/build-traefik.sh") || return 1
   fi
+}
+
+stage_e2e() {
+  resolve_traefik || return 1
+  local bin=$traefik
   echo "+ TRAEFIK_BIN=$bin go test -tags e2e -count=1 -v -timeout ${E2E_TIMEOUT:-20m} ./e2e ${E2E_ARGS:-}"
   # shellcheck disable=SC2086 # E2E_ARGS is a list of words
   TRAEFIK_BIN=$bin go test -tags e2e -count=1 -v -timeout "${E2E_TIMEOUT:-20m}" ./e2e ${E2E_ARGS:-}
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+    echo $((20000 + RANDOM % 20000))
+}
+
+stage_demo() {
+  resolve_traefik || return 1
+  local bin=$traefik web api
+  web=127.0.0.1:$(free_port)
+  api=127.0.0.1:$(free_port)
+  echo "+ TOKENGATE_DEMO_SELFTEST=1 TOKENGATE_DEMO_ADDR=$web TOKENGATE_DEMO_API_ADDR=$api scripts/demo.sh"
+  TRAEFIK_BIN=$bin TOKENGATE_DEMO_SELFTEST=1 TOKENGATE_DEMO_ADDR=$web TOKENGATE_DEMO_API_ADDR=$api \
+    "$root/scripts/demo.sh" </dev/null
 }
 
 stage_compose() {
