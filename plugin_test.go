@@ -372,3 +372,34 @@ func TestRefreshFollowsTheUsersFile(t *testing.T) {
 		t.Fatalf("refresh for a user locked since: %d %s", res.code, res.raw)
 	}
 }
+
+// TestBodyLimitWithoutLength: a chunked body (no Content-Length) over the
+// limit is cut off after limit+1 bytes and refused, not read whole.
+func TestBodyLimitWithoutLength(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxBodyBytes = 1024
+	h, _ := newHandler(t, cfg)
+	body := &countingReader{r: strings.NewReader(`{"login":"alice","password":"` + strings.Repeat("x", 100000) + `"}`)}
+	req := httptest.NewRequest("POST", "/token", body)
+	if req.ContentLength != -1 {
+		t.Fatalf("ContentLength = %d, want -1 (unknown)", req.ContentLength)
+	}
+	res := doRequest(t, h, req)
+	if res.code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("status = %d: %s", res.code, res.raw)
+	}
+	if body.n > 1024+4096 {
+		t.Fatalf("read %d bytes of a body over a 1024-byte limit", body.n)
+	}
+}
+
+type countingReader struct {
+	r *strings.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
