@@ -132,7 +132,8 @@ func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 		now := time.Now()
 		expires = minTime(expires, now.Add(g.cacheTTL))
 		if expires.After(now) {
-			g.memo.add(memoKey(r.Method, r.URL.Path, auth[0]), &decision{expires: expires.UnixNano(), keys: id.keys, values: id.values}, now)
+			d := &decision{method: r.Method, path: r.URL.Path, authorization: auth[0], expires: expires.UnixNano(), keys: id.keys, values: id.values}
+			g.memo.add(memoKey(d.method, d.path, d.authorization), d, now)
 		}
 	}
 	forward(g, w, r, id.values)

@@ -289,3 +289,21 @@ func TestGuardConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestMemoRequestLineIsExact: a request allowed for one path must not make
+// another path pass through the decision memo, even when the two request
+// lines would read the same joined by spaces ("GET /device/d1 Bearer <t>"
+// versus a path ending in " Bearer" and a bare token).
+func TestMemoRequestLineIsExact(t *testing.T) {
+	cfg := guardConfig()
+	h, next := newHandler(t, cfg)
+	alice, _ := login(t, h, "alice")
+	if res := doMulti(t, h, "GET", "/device/d1", "Authorization", "Bearer "+alice); res.code != 418 {
+		t.Fatalf("allowed request: %d", res.code)
+	}
+	next.called = false
+	res := doMulti(t, h, "GET", "/device/d1%20Bearer", "Authorization", alice)
+	if next.called || res.code == 418 {
+		t.Fatalf("a different request line passed on the memo: %d", res.code)
+	}
+}

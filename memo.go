@@ -30,7 +30,8 @@ type decisionMemo struct {
 
 // decision is an allowed request line.
 type decision struct {
-	expires int64          // Unix nanoseconds
+	method, path, authorization string // the request line, compared on a hit
+	expires                     int64  // Unix nanoseconds
 	keys    *tokens.KeySet // the key set that verified the token
 	values  [][]string     // identity header values, aligned with gate.headers
 }
@@ -42,10 +43,14 @@ func newDecisionMemo(limit int) *decisionMemo {
 	return &decisionMemo{entries: &sync.Map{}, max: int64(limit)}
 }
 
-// memoKey is the request line. The Authorization value comes whole, so a
-// token never matches an entry made for another.
+// memoKey is the request line: the Authorization value, a newline, the
+// method, a space and the path. Header values cannot hold a newline (Go's
+// HTTP servers refuse them) and methods cannot hold a space, so no two
+// request lines share a key; ServeHTTP also compares the three parts on a
+// hit. (A key of method, path and value joined by spaces would not be
+// unique: a path may end in " Bearer" once decoded.)
 func memoKey(method, path, authorization string) string {
-	return method + " " + path + " " + authorization
+	return authorization + "\n" + method + " " + path
 }
 
 // add stores d under key, replacing an expired or stale entry.

@@ -335,14 +335,16 @@ func validToken(s string) bool {
 // ServeHTTP answers the token paths itself and guards everything else.
 //
 // Its first step is the fast path: a request line (method, path,
-// Authorization) allowed before is forwarded after one native map lookup.
+// Authorization) allowed before is forwarded after one native map lookup
+// (the key is memoKey's, written out).
 // It is written inline, without calls into the plugin's own code, because
 // under Yaegi each interpreted call costs microseconds.
 func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if g.memo != nil {
 		if auth := r.Header["Authorization"]; len(auth) == 1 {
-			if v, ok := g.memo.entries.Load(r.Method + " " + r.URL.Path + " " + auth[0]); ok {
-				if d, _ := v.(*decision); d != nil && time.Now().UnixNano() < d.expires && (!g.keysReload || d.keys == g.tokens.Keys()) {
+			if v, ok := g.memo.entries.Load(auth[0] + "\n" + r.Method + " " + r.URL.Path); ok {
+				if d, _ := v.(*decision); d != nil && d.path == r.URL.Path && d.method == r.Method && d.authorization == auth[0] &&
+					time.Now().UnixNano() < d.expires && (!g.keysReload || d.keys == g.tokens.Keys()) {
 					h := r.Header
 					for i, name := range g.headerNames {
 						h[name] = d.values[i]
