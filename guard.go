@@ -16,6 +16,7 @@ import (
 type identity struct {
 	keys          *tokens.KeySet // the key set that verified the token
 	actions       []permissions.Action
+	actionMask    uint32 // bit a set when the token allows action a
 	networkIDs    []string
 	deviceTypeIDs []string
 	expiresAt     int64      // the token's exp, Unix seconds
@@ -110,21 +111,19 @@ func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 	if matched {
 		action = m.Action
 	}
-	if action < 0 || !permissions.Allows(id.actions, action) {
+	if action < 0 || id.actionMask&(uint32(1)<<uint32(action)) == 0 {
 		writeJSON(w, http.StatusForbidden, restError(http.StatusForbidden, "Access is denied"))
 		return
 	}
 	expires := time.Unix(id.expiresAt, 0)
-	if matched && m.Scope.Bound() {
+	if matched && m.Scoped {
 		if status := checkScope(g, r, m, id); status != 0 {
 			writeJSON(w, status, restError(status, scopeMessage(status)))
 			return
 		}
-		if m.Scope.Network.Kind == "query" || m.Scope.Network.Kind == "header" ||
-			m.Scope.DeviceType.Kind == "query" || m.Scope.DeviceType.Kind == "header" ||
-			m.Scope.Device.Kind == "query" || m.Scope.Device.Kind == "header" {
+		if !m.LineOnly {
 			expires = time.Time{} // the decision depends on more than the request line
-		} else if m.Scope.Device.Bound() && g.deviceTTL < g.cacheTTL {
+		} else if m.Scope.Device.Kind != "" && g.deviceTTL < g.cacheTTL {
 			expires = minTime(expires, time.Now().Add(g.deviceTTL))
 		}
 	}
@@ -196,6 +195,7 @@ func identify(g *gate, token string) (*identity, error) {
 	id := &identity{
 		keys:          keys,
 		actions:       claims.Actions,
+		actionMask:    permissions.Mask(claims.Actions),
 		networkIDs:    claims.NetworkIDs,
 		deviceTypeIDs: claims.DeviceTypeIDs,
 		expiresAt:     claims.ExpiresAt,
@@ -209,19 +209,19 @@ func identify(g *gate, token string) (*identity, error) {
 // networks and device types. It returns 0 when the request may pass, else
 // the status to refuse it with.
 func checkScope(g *gate, r *http.Request, m permissions.Match, id *identity) int {
-	if b := m.Scope.Network; b.Bound() {
+	if b := m.Scope.Network; b.Kind != "" {
 		v := boundValue(r, b, m.NetworkID)
 		if !inScope(id.networkIDs, v) {
 			return http.StatusForbidden
 		}
 	}
-	if b := m.Scope.DeviceType; b.Bound() {
+	if b := m.Scope.DeviceType; b.Kind != "" {
 		v := boundValue(r, b, m.DeviceTypeID)
 		if !inScope(id.deviceTypeIDs, v) {
 			return http.StatusForbidden
 		}
 	}
-	if b := m.Scope.Device; b.Bound() {
+	if b := m.Scope.Device; b.Kind != "" {
 		deviceID := boundValue(r, b, m.DeviceID)
 		if deviceID == "" {
 			// No device named: only a token scoped to everything may pass.

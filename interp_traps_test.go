@@ -64,3 +64,17 @@ func TestInterpreterTrapVariadicFuncField(t *testing.T) {
 		t.Fatalf("got %v", got)
 	}
 }
+
+// TestInterpreterTrapUntypedShift: under Yaegi v0.16.1, `mask&(1<<uint(a))`
+// with a uint32 mask panics (reflect: Value.Uint on int Value): the untyped
+// 1 stays an int. The code writes uint32(1)<<uint32(a).
+func TestInterpreterTrapUntypedShift(t *testing.T) {
+	mask := uint32(1<<3 | 1<<15)
+	a := 15
+	if mask&(uint32(1)<<uint32(a)) == 0 {
+		t.Fatal("bit 15 must be set")
+	}
+	if mask&(uint32(1)<<uint32(4)) != 0 {
+		t.Fatal("bit 4 must be clear")
+	}
+}

@@ -30,10 +30,10 @@ type decisionMemo struct {
 
 // decision is an allowed request line.
 type decision struct {
-	method, path, authorization string // the request line, compared on a hit
-	expires                     int64  // Unix nanoseconds
-	keys    *tokens.KeySet // the key set that verified the token
-	values  [][]string     // identity header values, aligned with gate.headers
+	method, path, authorization string         // the request line, compared on a hit
+	expires                     int64          // Unix nanoseconds
+	keys                        *tokens.KeySet // the key set that verified the token
+	values                      [][]string     // identity header values, aligned with gate.headers
 }
 
 func newDecisionMemo(limit int) *decisionMemo {

@@ -145,3 +145,19 @@ func TestInterpreterTrapStringerInSlice(t *testing.T) {
 		t.Fatalf("Names = %q", got)
 	}
 }
+
+func TestMask(t *testing.T) {
+	all := permissions.Mask([]permissions.Action{permissions.GetDevice, permissions.Any})
+	client := permissions.Mask(permissions.ClientActions())
+	for a := permissions.Action(0); a.Valid(); a++ {
+		if all&(uint32(1)<<uint32(a)) == 0 {
+			t.Errorf("* must set %s", a.String())
+		}
+		if got, want := client&(uint32(1)<<uint32(a)) != 0, permissions.Allows(permissions.ClientActions(), a) && a != permissions.Any; got != want {
+			t.Errorf("client mask for %s = %v, want %v", a.String(), got, want)
+		}
+	}
+	if permissions.Mask(nil) != 0 {
+		t.Error("no actions, no bits")
+	}
+}

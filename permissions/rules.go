@@ -67,6 +67,7 @@ type rule struct {
 	scope   Scope
 	// Segment indexes of path-bound scopes, -1 when not path-bound.
 	networkSeg, deviceTypeSeg, deviceSeg int
+	scoped, lineOnly                     bool
 }
 
 // Match is the result of a successful lookup.
@@ -74,6 +75,10 @@ type Match struct {
 	Action Action
 	Index  int // the rule's position in the table
 	Scope  Scope
+	// Scoped is Scope.Bound(), and LineOnly tells that every binding reads
+	// the path, so the decision depends on nothing but the request line;
+	// both are plain fields because method calls are dear under Yaegi.
+	Scoped, LineOnly bool
 	// The path segments bound by the rule's "path:" scopes; "" otherwise.
 	NetworkID, DeviceTypeID, DeviceID string
 	rule                              *rule
@@ -203,6 +208,13 @@ func compileRule(i int, spec RuleSpec) (*rule, error) {
 	if r.scope.Device, err = compileBinding(spec.DeviceFrom, r.params); err != nil {
 		return nil, fmt.Errorf("deviceFrom: %w", err)
 	}
+	r.scoped = r.scope.Bound()
+	r.lineOnly = true
+	for _, b := range []Binding{r.scope.Network, r.scope.DeviceType, r.scope.Device} {
+		if b.Kind == "query" || b.Kind == "header" {
+			r.lineOnly = false
+		}
+	}
 	r.networkSeg = pathSegment(r.scope.Network, r.params)
 	r.deviceTypeSeg = pathSegment(r.scope.DeviceType, r.params)
 	r.deviceSeg = pathSegment(r.scope.Device, r.params)
@@ -310,7 +322,7 @@ func (t *Table) Match(method, path string) (Match, bool) {
 		if !matched {
 			continue
 		}
-		m := Match{Action: r.action, Index: r.index, Scope: r.scope, rule: r, segs: segs}
+		m := Match{Action: r.action, Index: r.index, Scope: r.scope, Scoped: r.scoped, LineOnly: r.lineOnly, rule: r, segs: segs}
 		if r.networkSeg >= 0 {
 			m.NetworkID = segs[r.networkSeg]
 		}
