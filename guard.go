@@ -39,6 +39,39 @@ const (
 	headerDeviceTypes
 )
 
+// defaultIdentityHeaders are the default identity header names. A client
+// copy of any of them is removed even when the configuration renames or
+// drops that header, so that a backend still reading a default name never
+// sees a value the gate did not set.
+func defaultIdentityHeaders() IdentityHeaders {
+	return IdentityHeaders{
+		UserID:      "X-Auth-User-Id",
+		Login:       "X-Auth-Login",
+		Role:        "X-Auth-Role",
+		Actions:     "X-Auth-Actions",
+		Networks:    "X-Auth-Networks",
+		DeviceTypes: "X-Auth-Device-Types",
+	}
+}
+
+// stripNames lists the default identity header names the configured headers
+// do not set, canonicalised: they are removed from every forwarded request.
+func stripNames(headers []identityHeader) []string {
+	var out []string
+	for _, d := range identityHeaders(defaultIdentityHeaders()) {
+		set := false
+		for _, h := range headers {
+			if h.name == d.name {
+				set = true
+			}
+		}
+		if !set {
+			out = append(out, d.name)
+		}
+	}
+	return out
+}
+
 func identityHeaders(cfg IdentityHeaders) []identityHeader {
 	names := []string{cfg.UserID, cfg.Login, cfg.Role, cfg.Actions, cfg.Networks, cfg.DeviceTypes}
 	var out []identityHeader
@@ -83,8 +116,14 @@ func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 	}
 	if passesUnauthenticated(g, r) {
 		// Identity headers come only from the gate: drop client-sent copies.
-		for _, h := range g.headers {
-			delete(r.Header, h.name)
+		for _, name := range g.headerNames {
+			delete(r.Header, name)
+		}
+		for _, name := range g.stripNames {
+			delete(r.Header, name)
+		}
+		if !g.forwardAuthorization {
+			delete(r.Header, "Authorization")
 		}
 		g.next.ServeHTTP(w, r)
 		return
@@ -144,6 +183,9 @@ func forward(g *gate, w http.ResponseWriter, r *http.Request, values [][]string)
 	h := r.Header
 	for i, name := range g.headerNames {
 		h[name] = values[i]
+	}
+	for _, name := range g.stripNames {
+		delete(h, name)
 	}
 	if !g.forwardAuthorization {
 		delete(h, "Authorization")
@@ -311,6 +353,9 @@ func requestToken(g *gate, r *http.Request) (string, bool) {
 			}
 			q.Del(g.tokenQuery)
 			r.URL.RawQuery = q.Encode()
+			// Traefik's proxy builds the upstream request target from
+			// RequestURI, not from URL: rewrite both, or the token leaks.
+			r.RequestURI = r.URL.RequestURI()
 		}
 	}
 	return token, true

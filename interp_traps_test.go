@@ -78,3 +78,14 @@ func TestInterpreterTrapUntypedShift(t *testing.T) {
 		t.Fatal("bit 4 must be clear")
 	}
 }
+
+// TestInterpreterTrapUnnamedParameter: under Yaegi v0.16.1 a function
+// literal with an unnamed parameter that returns a composite literal, e.g.
+// func(string) []string { return []string{"a"} }, panics when called
+// (reflect.Set: string is not assignable to []string). Parameters are named.
+func TestInterpreterTrapUnnamedParameter(t *testing.T) {
+	f := func(a string) []string { return []string{"x", a} }
+	if got := f("y"); len(got) != 2 || got[1] != "y" {
+		t.Fatalf("got %v", got)
+	}
+}

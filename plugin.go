@@ -44,17 +44,10 @@ func CreateConfig() *Config {
 		Leeway:                 "30s",
 		MaxTokenBytes:          8 << 10,
 		Realm:                  "tokengate",
-		IdentityHeaders: IdentityHeaders{
-			UserID:      "X-Auth-User-Id",
-			Login:       "X-Auth-Login",
-			Role:        "X-Auth-Role",
-			Actions:     "X-Auth-Actions",
-			Networks:    "X-Auth-Networks",
-			DeviceTypes: "X-Auth-Device-Types",
-		},
-		ForwardAuthorization: true,
-		CacheTTL:             "5m",
-		CacheMaxEntries:      10000,
+		IdentityHeaders:        defaultIdentityHeaders(),
+		ForwardAuthorization:   true,
+		CacheTTL:               "5m",
+		CacheMaxEntries:        10000,
 		DeviceDirectory: DeviceDirectory{
 			Devices:          []DeviceConfig{},
 			NetworkField:     "networkId",
@@ -90,6 +83,7 @@ type gate struct {
 	realm                string
 	headers              []identityHeader
 	headerNames          []string // the headers' canonical names, for the hot path
+	stripNames           []string // default names not configured: always removed
 	forwardAuthorization bool
 	cache                *tokenCache
 	cacheTTL             time.Duration
@@ -253,6 +247,7 @@ func (g *gate) compileGuard(config *Config) error {
 	if config.TokenCookie != "" && !validToken(config.TokenCookie) {
 		return fmt.Errorf("tokenCookie: %q is not a valid cookie name", config.TokenCookie)
 	}
+	g.stripNames = stripNames(g.headers)
 	seen := map[string]bool{"Authorization": true}
 	for _, h := range g.headers {
 		g.headerNames = append(g.headerNames, h.name)
@@ -348,6 +343,9 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 					h := r.Header
 					for i, name := range g.headerNames {
 						h[name] = d.values[i]
+					}
+					for _, name := range g.stripNames {
+						delete(h, name)
 					}
 					if !g.forwardAuthorization {
 						delete(h, "Authorization")

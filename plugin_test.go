@@ -44,13 +44,13 @@ func testConfig() *tokengate.Config {
 type backend struct {
 	called bool
 	header http.Header
-	url    string
+	url    string // the URL and the request target (RequestURI, which Traefik's proxy forwards)
 }
 
 func (b *backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b.called = true
 	b.header = r.Header.Clone()
-	b.url = r.URL.String()
+	b.url = r.URL.String() + " " + r.RequestURI
 	w.WriteHeader(http.StatusTeapot)
 }
 

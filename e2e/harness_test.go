@@ -132,9 +132,11 @@ func findTraefik() (string, error) {
 type echoReply struct {
 	Method        string            `json:"method"`
 	Path          string            `json:"path"`
-	Query         string            `json:"query"`
+	Query         string            `json:"query"` // the raw query, as received
+	URI           string            `json:"uri"`   // the request target, as received
 	Authorization string            `json:"authorization"`
-	Auth          map[string]string `json:"auth"` // X-Auth-* headers
+	Auth          map[string]string `json:"auth"`   // X-Auth-* headers
+	Header        map[string]string `json:"header"` // every header, values joined with ","
 }
 
 func startEcho() (stop func(), err error) {
@@ -150,13 +152,16 @@ func startEcho() (stop func(), err error) {
 				Method:        r.Method,
 				Path:          r.URL.Path,
 				Query:         r.URL.RawQuery,
+				URI:           r.RequestURI,
 				Authorization: r.Header.Get("Authorization"),
 				Auth:          map[string]string{},
+				Header:        map[string]string{},
 			}
 			for k, v := range r.Header {
 				if strings.HasPrefix(k, "X-Auth-") {
 					reply.Auth[k] = strings.Join(v, ",")
 				}
+				reply.Header[k] = strings.Join(v, ",")
 			}
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("X-E2e-Echo", "1")

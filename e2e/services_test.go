@@ -118,9 +118,14 @@ type lookupStub struct {
 	devices map[string]string // id -> JSON answer, or "status:NNN" to answer NNN
 	delay   time.Duration
 	slowIDs map[string]bool // when set, only these ids wait for delay
-	mu      sync.Mutex
-	counts  map[string]int
-	total   int64 // atomic
+	// requireHeader, when set, names a header every lookup must carry with
+	// the value requireValue: lookups without it are answered 401. The
+	// values received are recorded (headerValues).
+	requireHeader, requireValue string
+	mu                          sync.Mutex
+	counts                      map[string]int
+	seen                        []string // values of requireHeader received, in order
+	total                       int64    // atomic
 }
 
 // startLookupStub serves devices (id -> JSON body) on a free 127.0.0.1 port
@@ -150,7 +155,14 @@ func (s *lookupStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	atomic.AddInt64(&s.total, 1)
 	s.mu.Lock()
 	s.counts[id]++
+	if s.requireHeader != "" {
+		s.seen = append(s.seen, r.Header.Get(s.requireHeader))
+	}
 	s.mu.Unlock()
+	if s.requireHeader != "" && r.Header.Get(s.requireHeader) != s.requireValue {
+		http.Error(w, `{"error":401}`, http.StatusUnauthorized)
+		return
+	}
 	if s.delay > 0 && (s.slowIDs == nil || s.slowIDs[id]) {
 		select {
 		case <-time.After(s.delay):
@@ -173,6 +185,14 @@ func (s *lookupStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = io.WriteString(w, body)
+}
+
+// headerValues returns the values of requireHeader the lookups carried so
+// far, in order ("" where it was absent).
+func (s *lookupStub) headerValues() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.seen...)
 }
 
 // count returns how many lookups asked for the device id.
