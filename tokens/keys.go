@@ -1,10 +1,8 @@
 package tokens
 
 import (
-	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/rsa"
 	"fmt"
 	"os"
 	"strings"
@@ -187,16 +185,6 @@ func (k *Key) parsePublic(pem []byte) error {
 			return fmt.Errorf("not an Ed25519 public key")
 		}
 		k.verifyKey = edPub
-	}
-	return nil
-}
-
-// PublicKey returns the key's public half (*rsa.PublicKey,
-// *ecdsa.PublicKey or ed25519.PublicKey), or nil for HMAC keys.
-func (k *Key) PublicKey() any {
-	switch pub := k.verifyKey.(type) {
-	case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
-		return pub
 	}
 	return nil
 }
