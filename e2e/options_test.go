@@ -49,7 +49,7 @@ var (
 //   - "api", PathPrefix(`/`): the defaults (no tokenQuery, Authorization
 //     forwarded, X-Auth-* headers, defaultAction deny);
 //   - "query", Host(`query.e2e`): tokenQuery access_token;
-//   - "noauth", Host(`noauth.e2e`): forwardAuthorization false;
+//   - "noauth", Host(`noauth.e2e`): forwardAuthorization false, public /healthz;
 //   - "names", Host(`names.e2e`): identityHeaders {userId: X-User,
 //     actions: ""}, and the public path /healthz;
 //   - "default", Host(`default.e2e`): defaultAction GetDevice;
@@ -88,7 +88,7 @@ func optionsGateway(t *testing.T, svc, noHdr, wrong *lookupStub) *gateway {
 		map[string]M{
 			"auth":         pluginOptions(nil),
 			"auth-query":   pluginOptions(M{"tokenQuery": "access_token"}),
-			"auth-noauth":  pluginOptions(M{"forwardAuthorization": false}),
+			"auth-noauth":  pluginOptions(M{"forwardAuthorization": false, "publicPaths": []string{"/healthz"}}),
 			"auth-names":   pluginOptions(M{"identityHeaders": M{"userId": "X-User", "actions": ""}, "publicPaths": []string{"/healthz"}}),
 			"auth-default": pluginOptions(M{"defaultAction": "GetDevice"}),
 			"auth-lookup": lookup(svc, M{
@@ -249,6 +249,16 @@ func testForwardAuthorization(t *testing.T, g *gateway, alice string) {
 		{"forwardAuthorization false", onNoAuth, ""},
 		{"default (true)", nil, "Bearer " + alice},
 	}
+	t.Run("forwardAuthorization false, public path", func(t *testing.T) {
+		r := g.do(t, http.MethodGet, "/healthz", "", headers(onNoAuth, bearer(alice))...)
+		expectPass(t, "GET /healthz", r)
+		if r.code != http.StatusOK {
+			return
+		}
+		if _, present := r.echo(t).Header["Authorization"]; present {
+			t.Error("GET /healthz: the backend got Authorization with forwardAuthorization false")
+		}
+	})
 	for _, test := range tests {
 		t.Run(test.desc, func(t *testing.T) {
 			// The first request is verified, the second answered from the
@@ -291,7 +301,8 @@ func testIdentityHeaderNames(t *testing.T, g *gateway, alice string) {
 		// Verified, then from the memo, then from the token cache.
 		for i, path := range []string{"/device/d1", "/device/d1", "/user/current"} {
 			what := fmt.Sprintf("request %d: GET %s", i+1, path)
-			r := g.do(t, http.MethodGet, path, "", headers(onNames, bearer(alice), []string{"X-User", "1"})...)
+			// Client copies of the default names must go too, renamed or not.
+			r := g.do(t, http.MethodGet, path, "", headers(onNames, bearer(alice), []string{"X-User", "1", "X-Auth-User-Id", "1", "X-Auth-Actions", "*"})...)
 			expectPass(t, what, r)
 			if r.code != http.StatusOK {
 				continue
