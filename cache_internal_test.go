@@ -119,23 +119,33 @@ func TestGuardCachesOnlyValidTokens(t *testing.T) {
 
 func TestDecisionMemoBounds(t *testing.T) {
 	now := time.Now()
-	live := &decision{expires: now.Add(time.Minute).UnixNano()}
+	live := &decision{method: "GET", deadline: now.Add(time.Minute)}
 	m := newDecisionMemo(2)
-	m.add("a", live, now)
-	m.add("a", live, now) // replacing an entry does not count twice
-	m.add("b", &decision{expires: now.Add(time.Millisecond).UnixNano()}, now)
-	m.add("c", live, now)
+	m.add("/a", "Bearer x", live, now)
+	m.add("/a", "Bearer x", live, now) // replacing an entry does not count twice
+	m.add("/b", "Bearer x", &decision{method: "GET", deadline: now.Add(time.Millisecond)}, now)
+	m.add("/c", "Bearer x", live, now)
 	if m.len() != 2 {
 		t.Fatalf("len = %d, want the bound 2", m.len())
 	}
-	if _, ok := m.entries.Load("c"); ok {
+	if m.lookup("/c", "Bearer x") != nil {
 		t.Fatal("a full memo of live entries must not grow")
 	}
-	// Once "b" has expired, a sweep makes room.
+	// Once "/b" has expired, a sweep makes room.
 	later := now.Add(2 * time.Second)
-	m.add("c", live, later)
-	if _, ok := m.entries.Load("c"); !ok || m.len() != 2 {
-		t.Fatalf("after the sweep: len %d, c stored %v", m.len(), ok)
+	m.add("/c", "Bearer x", live, later)
+	if m.lookup("/c", "Bearer x") == nil || m.len() != 2 {
+		t.Fatalf("after the sweep: len %d", m.len())
+	}
+	if _, ok := m.routes["/b"]; ok {
+		t.Fatal("a path whose entries all expired must be dropped")
+	}
+	// The keys are compared whole: no other path or Authorization value
+	// finds the entry.
+	for _, k := range [][2]string{{"/a", "Bearer"}, {"/a", "Bearer x "}, {"/a ", "Bearer x"}, {"/", "a\nBearer x"}} {
+		if m.lookup(k[0], k[1]) != nil {
+			t.Fatalf("lookup(%q, %q) found an entry", k[0], k[1])
+		}
 	}
 	if newDecisionMemo(0) != nil {
 		t.Fatal("a zero bound turns the memo off")

@@ -119,12 +119,7 @@ func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 		for _, name := range g.headerNames {
 			delete(r.Header, name)
 		}
-		for _, name := range g.stripNames {
-			delete(r.Header, name)
-		}
-		if !g.forwardAuthorization {
-			delete(r.Header, "Authorization")
-		}
+		scrub(g, r)
 		g.next.ServeHTTP(w, r)
 		return
 	}
@@ -169,9 +164,14 @@ func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 	if g.memo != nil && len(auth) == 1 && token == bearerValue(auth[0]) {
 		now := time.Now()
 		expires = minTime(expires, now.Add(g.cacheTTL))
+		if g.keysReload {
+			// Until the key files are next looked at: identify has just
+			// checked them if due, and a decision must not outlive its keys.
+			expires = minTime(expires, g.keyRing.NextCheck())
+		}
 		if expires.After(now) {
-			d := &decision{method: r.Method, path: r.URL.Path, authorization: auth[0], expires: expires.UnixNano(), keys: id.keys, values: id.values}
-			g.memo.add(memoKey(d.method, d.path, d.authorization), d, now)
+			d := &decision{method: r.Method, deadline: expires, values: id.values}
+			g.memo.add(r.URL.Path, auth[0], d, now)
 		}
 	}
 	forward(g, w, r, id.values)
@@ -184,13 +184,19 @@ func forward(g *gate, w http.ResponseWriter, r *http.Request, values [][]string)
 	for i, name := range g.headerNames {
 		h[name] = values[i]
 	}
+	scrub(g, r)
+	g.next.ServeHTTP(w, r)
+}
+
+// scrub removes the default identity header names the configuration does
+// not set, and the Authorization header when it is not to be forwarded.
+func scrub(g *gate, r *http.Request) {
 	for _, name := range g.stripNames {
-		delete(h, name)
+		delete(r.Header, name)
 	}
 	if !g.forwardAuthorization {
-		delete(h, "Authorization")
+		delete(r.Header, "Authorization")
 	}
-	g.next.ServeHTTP(w, r)
 }
 
 // passesUnauthenticated reports whether a request may pass without a token:

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tokengate/tokengate/directory"
@@ -70,7 +71,8 @@ type gate struct {
 	// createMaxLifetime caps tokens minted at <basePath>/create.
 	createMaxLifetime time.Duration
 	jwksWellKnown     bool
-	keysReload        bool // key files are watched: cached tokens carry their key set
+	keysReload        bool            // key files are watched: cached tokens carry their key set
+	keyRing           *tokens.KeyRing // its next check bounds memoised decisions
 	users             *users.Store
 
 	// The route guard.
@@ -85,9 +87,12 @@ type gate struct {
 	headerNames          []string // the headers' canonical names, for the hot path
 	stripNames           []string // default names not configured: always removed
 	forwardAuthorization bool
+	scrub                bool // stripNames is not empty or forwardAuthorization is off
 	cache                *tokenCache
 	cacheTTL             time.Duration
-	memo                 *decisionMemo // nil when off
+	memo                 *decisionMemo                   // nil when off
+	memoMu               *sync.RWMutex                   // memo.mu, read by ServeHTTP
+	memoRoutes           map[string]map[string]*decision // memo.routes, read by ServeHTTP
 	devices              *directory.Directory
 	deviceTTL            time.Duration // how long a looked-up device may be trusted
 }
@@ -178,6 +183,7 @@ func newGate(next http.Handler, config *Config, name string) (*gate, error) {
 		createMaxLifetime:    createMax,
 		jwksWellKnown:        config.JWKSWellKnown,
 		keysReload:           keys.Reloads(),
+		keyRing:              keys,
 		allowPreflight:       config.AllowPreflight,
 		tokenCookie:          config.TokenCookie,
 		tokenQuery:           config.TokenQuery,
@@ -248,6 +254,7 @@ func (g *gate) compileGuard(config *Config) error {
 		return fmt.Errorf("tokenCookie: %q is not a valid cookie name", config.TokenCookie)
 	}
 	g.stripNames = stripNames(g.headers)
+	g.scrub = len(g.stripNames) > 0 || !g.forwardAuthorization
 	seen := map[string]bool{"Authorization": true}
 	for _, h := range g.headers {
 		g.headerNames = append(g.headerNames, h.name)
@@ -271,6 +278,14 @@ func (g *gate) compileGuard(config *Config) error {
 	if g.cache != nil && config.TokenCookie == "" && config.TokenQuery == "" {
 		g.memo = newDecisionMemo(config.CacheMaxEntries)
 	}
+	// ServeHTTP reads the memo through these two fields (one selector less
+	// per use); with the memo off they are an empty map nothing is added to.
+	memo := g.memo
+	if memo == nil {
+		memo = &decisionMemo{mu: &sync.RWMutex{}, routes: map[string]map[string]*decision{}}
+	}
+	g.memoMu = memo.mu
+	g.memoRoutes = memo.routes
 	return nil
 }
 
@@ -329,33 +344,33 @@ func validToken(s string) bool {
 
 // ServeHTTP answers the token paths itself and guards everything else.
 //
-// Its first step is the fast path: a request line (method, path,
-// Authorization) allowed before is forwarded after one native map lookup
-// (the key is memoKey's, written out).
-// It is written inline, without calls into the plugin's own code, because
-// under Yaegi each interpreted call costs microseconds.
+// Its first step is the fast path: a request allowed before (same path,
+// Authorization value and method) is forwarded after a lookup in the
+// decision memo. It is written inline, with as few expressions as will do,
+// because under Yaegi every call of an interpreted function allocates all
+// of that function's temporaries, taken branch or not: the rest of the
+// work is in serve.
 func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if g.memo != nil {
-		if auth := r.Header["Authorization"]; len(auth) == 1 {
-			if v, ok := g.memo.entries.Load(auth[0] + "\n" + r.Method + " " + r.URL.Path); ok {
-				if d, _ := v.(*decision); d != nil && d.path == r.URL.Path && d.method == r.Method && d.authorization == auth[0] &&
-					time.Now().UnixNano() < d.expires && (!g.keysReload || d.keys == g.tokens.Keys()) {
-					h := r.Header
-					for i, name := range g.headerNames {
-						h[name] = d.values[i]
-					}
-					for _, name := range g.stripNames {
-						delete(h, name)
-					}
-					if !g.forwardAuthorization {
-						delete(h, "Authorization")
-					}
-					g.next.ServeHTTP(w, r)
-					return
-				}
+	if a := r.Header["Authorization"]; len(a) == 1 {
+		g.memoMu.RLock()
+		d := g.memoRoutes[r.URL.Path][a[0]]
+		g.memoMu.RUnlock()
+		if d != nil && d.method == r.Method && time.Until(d.deadline) > 0 {
+			for i, name := range g.headerNames {
+				r.Header[name] = d.values[i]
 			}
+			if g.scrub {
+				scrub(g, r)
+			}
+			g.next.ServeHTTP(w, r)
+			return
 		}
 	}
+	g.serve(w, r)
+}
+
+// serve handles what the decision memo does not.
+func (g *gate) serve(w http.ResponseWriter, r *http.Request) {
 	if route, ok := g.tokenRoute(r.URL.Path); ok {
 		g.serveToken(w, r, route)
 		return

@@ -75,6 +75,16 @@ func loadKeySet(specs []KeySpec) (*KeySet, error) {
 // Reloads reports whether the ring watches any file.
 func (r *KeyRing) Reloads() bool { return len(r.files) > 0 }
 
+// NextCheck is when Current will next look at the key files; the zero
+// time when the ring watches no file. Whatever is derived from the current
+// key set may be reused until then without calling Current.
+func (r *KeyRing) NextCheck() time.Time {
+	if len(r.files) == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, atomic.LoadInt64(&r.nextCheck))
+}
+
 // Current returns the key set in force, re-reading the key files first when
 // the check interval has passed and one of them changed.
 func (r *KeyRing) Current() *KeySet {

@@ -218,3 +218,38 @@ func TestJWKS(t *testing.T) {
 		t.Fatal("symmetric keys must never be published")
 	}
 }
+
+// TestKeyRingNextCheck: what is derived from the key set (the gate's
+// decision memo) may be reused until NextCheck, and not beyond the check
+// interval; a ring without files never needs a check.
+func TestKeyRingNextCheck(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "secret")
+	writeFile(t, file, testSecret, time.Now().Add(-time.Hour))
+	tests := []struct {
+		desc string
+		spec tokens.KeySpec
+		zero bool
+	}{
+		{desc: "inline secret", spec: tokens.KeySpec{ID: "k1", Algorithm: "HS256", Secret: testSecret}, zero: true},
+		{desc: "secret file", spec: tokens.KeySpec{ID: "k1", Algorithm: "HS256", SecretFile: file}},
+	}
+	for _, test := range tests {
+		t.Run(test.desc, func(t *testing.T) {
+			before := time.Now()
+			ring, err := tokens.NewKeyRing([]tokens.KeySpec{test.spec}, time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			next := ring.NextCheck()
+			if test.zero {
+				if !next.IsZero() {
+					t.Fatalf("NextCheck = %v, want the zero time", next)
+				}
+				return
+			}
+			if next.Before(before) || next.After(time.Now().Add(time.Minute)) {
+				t.Fatalf("NextCheck = %v, want within a minute from %v", next, before)
+			}
+		})
+	}
+}
