@@ -1,11 +1,18 @@
 package interp_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/traefik/yaegi/interp"
+	"github.com/traefik/yaegi/stdlib"
 )
 
 // The request path as Traefik runs it: native code calling the interpreted
@@ -52,6 +59,10 @@ func benchServe(b *testing.B, h http.Handler, token string) {
 	if req.Header.Get("X-Auth-User-Id") != "2" {
 		b.Fatalf("the request was not let through: %v", req.Header)
 	}
+	serveLoop(b, h, w, req)
+}
+
+func serveLoop(b *testing.B, h http.Handler, w http.ResponseWriter, req *http.Request) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -72,4 +83,59 @@ func BenchmarkInterpretedVerifyEveryRequest(b *testing.B) {
 func BenchmarkInterpretedCachedNoIdentityHeaders(b *testing.B) {
 	h, token := benchHandler(b, fmt.Sprintf("          identityHeaders: {userId: X-Auth-User-Id, login: %q, role: %q, actions: %q, networks: %q, deviceTypes: %q}\n", "", "", "", "", ""))
 	benchServe(b, h, token)
+}
+
+// The baselines of bench/load.sh, loaded the same way: what any interpreted
+// plugin costs (bench/noop), and a plugin that only looks the request up in
+// a read-locked map (bench/lookup).
+
+func BenchmarkInterpretedNoopPlugin(b *testing.B) {
+	benchBaseline(b, "noop")
+}
+
+func BenchmarkInterpretedLookupPlugin(b *testing.B) {
+	benchBaseline(b, "lookup")
+}
+
+// benchBaseline loads bench/<name> (module github.com/tokengate/<name>) into
+// its own interpreter, as Traefik loads a local plugin, and measures it.
+func benchBaseline(b *testing.B, name string) {
+	dir, err := filepath.Abs(filepath.Join("..", "bench", name))
+	if err != nil {
+		b.Fatal(err)
+	}
+	gopath := b.TempDir()
+	link := filepath.Join(gopath, "src", "github.com", "tokengate", name)
+	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.Symlink(dir, link); err != nil {
+		b.Fatal(err)
+	}
+	i := interp.New(interp.Options{GoPath: gopath})
+	if err := i.Use(stdlib.Symbols); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := i.Eval(fmt.Sprintf("import %q", "github.com/tokengate/"+name)); err != nil {
+		b.Fatal(err)
+	}
+	fnNew, err := i.Eval(name + ".New")
+	if err != nil {
+		b.Fatal(err)
+	}
+	fnCreateConfig, err := i.Eval(name + ".CreateConfig")
+	if err != nil {
+		b.Fatal(err)
+	}
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	results := fnNew.Call([]reflect.Value{reflect.ValueOf(context.Background()), reflect.ValueOf(next), fnCreateConfig.Call(nil)[0], reflect.ValueOf(name)})
+	h, ok := results[0].Interface().(http.Handler)
+	if !ok {
+		b.Fatalf("%s.New gave %T", name, results[0].Interface())
+	}
+	req := httptest.NewRequest(http.MethodGet, "/device/d1", nil)
+	req.Header.Set("Authorization", "Bearer x.y.z")
+	w := &discard{h: http.Header{}}
+	h.ServeHTTP(w, req)
+	serveLoop(b, h, w, req)
 }

@@ -5,10 +5,10 @@
 #   scripts/test.sh [stage...]
 #
 # Stages, in order (default: all):
-#   static   go vet (root, e2e, interp), gofmt -l
+#   static   go vet (root, e2e, interp, bench baselines), gofmt -l
 #   native   go test -race -count=1 ./...            (root module, vendor mode)
 #   yaegi    scripts/yaegi-test.sh                    (same packages, interpreted)
-#   interp   cd interp && go test -count=1 ./...     (the plugin loaded as Traefik does)
+#   interp   cd interp && go test -count=1 -bench . -benchtime 1x ./...  (the plugin loaded as Traefik does)
 #   e2e      go test -tags e2e -count=1 -v ./e2e     (through Traefik v3.6.12)
 #   demo     scripts/demo.sh in self-test mode        (`make demo` starts and answers)
 #   compose  docker-compose -f docker-compose.yml config -q (when the file exists)
@@ -82,8 +82,10 @@ stage_static() {
   go vet ./... || rc=1
   echo "+ go vet -tags e2e ./e2e"
   go vet -tags e2e ./e2e || rc=1
-  echo "+ (cd interp && go vet ./...)"
-  (cd interp && go vet ./...) || rc=1
+  for m in interp bench/noop bench/lookup; do
+    echo "+ (cd $m && go vet ./...)"
+    (cd "$m" && go vet ./...) || rc=1
+  done
   echo "+ gofmt -l"
   unformatted=$(find . -name '*.go' -not -path './vendor/*' -not -path './.git/*' -not -path '*/node_modules/*' -print0 | xargs -0 gofmt -l)
   if [ -n "$unformatted" ]; then
@@ -104,8 +106,10 @@ stage_yaegi() {
 }
 
 stage_interp() {
-  echo "+ (cd interp && go test -count=1 ./...)"
-  (cd interp && go test -count=1 ./...)
+  # The benchmarks run once each too, so that the load test's baseline
+  # plugins (bench/noop, bench/lookup) are known to load under yaegi.
+  echo "+ (cd interp && go test -count=1 -bench . -benchtime 1x ./...)"
+  (cd interp && go test -count=1 -bench . -benchtime 1x ./...)
 }
 
 # resolve_traefik sets traefik to the Traefik binary: TRAEFIK_BIN, the

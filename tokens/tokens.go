@@ -96,6 +96,10 @@ type Options struct {
 // Service issues and verifies tokens. It is safe for concurrent use.
 type Service struct {
 	opts Options
+	// static is the key set when it never changes (a *KeySet, or a
+	// KeyRing without files): Keys returns it without the interface call,
+	// which under Yaegi costs several times a field read.
+	static *KeySet
 }
 
 // NewService checks the options and precompiles the parser.
@@ -115,7 +119,16 @@ func NewService(opts Options) (*Service, error) {
 	if opts.DeviceHiveSecret != nil && len(opts.DeviceHiveSecret) < 32 {
 		return nil, fmt.Errorf("deviceHiveSecret: HS256 needs a secret of at least 32 bytes, got %d", len(opts.DeviceHiveSecret))
 	}
-	return &Service{opts: opts}, nil
+	s := &Service{opts: opts}
+	switch keys := opts.Keys.(type) {
+	case *KeySet:
+		s.static = keys
+	case *KeyRing:
+		if !keys.Reloads() {
+			s.static = keys.Current()
+		}
+	}
+	return s, nil
 }
 
 // Lifetime returns the default lifetime of a token type.
@@ -169,7 +182,7 @@ func (s *Service) Issue(c Claims) (string, Claims, error) {
 	if s.opts.Audience != "" {
 		claims["aud"] = s.opts.Audience
 	}
-	key := s.opts.Keys.Current().signing
+	key := s.Keys().signing
 	token := jwt.NewWithClaims(key.method, claims)
 	token.Header["kid"] = key.ID
 	signed, err := token.SignedString(key.signKey)
@@ -188,19 +201,20 @@ func (s *Service) Issue(c Claims) (string, Claims, error) {
 // the key's algorithm. The library's parser is not used: under Yaegi it
 // costs several times all of this (see the README's figures).
 func (s *Service) Verify(token string, want Type) (Claims, error) {
+	var none Claims // not Claims{} in each return: see checkClaims
 	if token == "" {
-		return Claims{}, ErrMissing
+		return none, ErrMissing
 	}
 	if s.opts.MaxTokenBytes > 0 && len(token) > s.opts.MaxTokenBytes {
-		return Claims{}, ErrTooLarge
+		return none, ErrTooLarge
 	}
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
-		return Claims{}, ErrMalformed
+		return none, ErrMalformed
 	}
 	header, ok := decodeObject(parts[0])
 	if !ok {
-		return Claims{}, ErrMalformed
+		return none, ErrMalformed
 	}
 	alg, _ := header["alg"].(string)
 	var method jwt.SigningMethod
@@ -210,35 +224,35 @@ func (s *Service) Verify(token string, want Type) (Claims, error) {
 		// Only a DeviceHive token comes without a kid, and only when
 		// those are accepted.
 		if alg != "HS256" {
-			return Claims{}, ErrAlgorithm
+			return none, ErrAlgorithm
 		}
 		method = jwt.SigningMethodHS256
 		key = s.opts.DeviceHiveSecret
 		fromDeviceHive = true
 	} else {
 		kid, _ := header["kid"].(string)
-		k, found := s.opts.Keys.Current().byID[kid]
+		k, found := s.Keys().byID[kid]
 		if !found {
-			return Claims{}, ErrUnknownKey
+			return none, ErrUnknownKey
 		}
 		// The allowlist is per key: the header must name the key's own
 		// algorithm, so "none" and HS/RS confusion never reach a verifier.
 		if alg != k.Algorithm {
-			return Claims{}, ErrAlgorithm
+			return none, ErrAlgorithm
 		}
 		method = k.method
 		key = k.verifyKey
 	}
 	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
 	if err != nil {
-		return Claims{}, ErrMalformed
+		return none, ErrMalformed
 	}
 	if err := method.Verify(parts[0]+"."+parts[1], sig, key); err != nil {
-		return Claims{}, ErrSignature
+		return none, ErrSignature
 	}
 	mc, ok := decodeObject(parts[1])
 	if !ok {
-		return Claims{}, ErrMalformed
+		return none, ErrMalformed
 	}
 	if fromDeviceHive {
 		return s.checkDeviceHiveClaims(mc, want)
@@ -260,67 +274,75 @@ func decodeObject(segment string) (map[string]any, bool) {
 }
 
 // Keys returns the key set in force.
-func (s *Service) Keys() *KeySet { return s.opts.Keys.Current() }
+func (s *Service) Keys() *KeySet {
+	if s.static != nil {
+		return s.static
+	}
+	return s.opts.Keys.Current()
+}
 
 func (s *Service) checkClaims(mc map[string]any, want Type) (Claims, error) {
+	// One zero value for every refusal: under Yaegi each composite literal
+	// in a function is allocated on every call, whichever return is taken.
+	var none Claims
 	now := s.opts.Now().Unix()
 	leeway := int64(s.opts.Leeway / time.Second)
 
 	exp, ok := intClaim(mc["exp"])
 	if !ok {
-		return Claims{}, ErrInvalidClaims
+		return none, ErrInvalidClaims
 	}
 	if now > exp+leeway {
-		return Claims{}, ErrExpired
+		return none, ErrExpired
 	}
 	if v, present := mc["nbf"]; present {
 		nbf, ok := intClaim(v)
 		if !ok {
-			return Claims{}, ErrInvalidClaims
+			return none, ErrInvalidClaims
 		}
 		if now+leeway < nbf {
-			return Claims{}, ErrNotYetValid
+			return none, ErrNotYetValid
 		}
 	}
 	iat, ok := intClaim(mc["iat"])
 	if !ok {
-		return Claims{}, ErrInvalidClaims
+		return none, ErrInvalidClaims
 	}
 	if now+leeway < iat {
-		return Claims{}, ErrNotYetValid
+		return none, ErrNotYetValid
 	}
 	if iss, _ := mc["iss"].(string); s.opts.Issuer != "" && iss != s.opts.Issuer {
-		return Claims{}, ErrIssuer
+		return none, ErrIssuer
 	}
 	if s.opts.Audience != "" && !hasAudience(mc["aud"], s.opts.Audience) {
-		return Claims{}, ErrAudience
+		return none, ErrAudience
 	}
 
 	payload, ok := mc["payload"].(map[string]any)
 	if !ok {
-		return Claims{}, ErrInvalidClaims
+		return none, ErrInvalidClaims
 	}
 	typ, ok := intClaim(payload["t"])
 	if !ok || (typ != int64(Access) && typ != int64(Refresh)) {
-		return Claims{}, ErrInvalidClaims
+		return none, ErrInvalidClaims
 	}
 	tt, _ := mc["token_type"].(string)
 	if Type(typ) != want || (want == Access && tt != "access") || (want == Refresh && tt != "refresh") {
-		return Claims{}, ErrWrongType
+		return none, ErrWrongType
 	}
 	c := Claims{Type: want, IssuedAt: iat, ExpiresAt: exp}
 	c.UserID, ok = intClaim(payload["u"])
 	if !ok || c.UserID <= 0 {
-		return Claims{}, ErrInvalidClaims
+		return none, ErrInvalidClaims
 	}
 	if sub, _ := mc["sub"].(string); sub != strconv.FormatInt(c.UserID, 10) {
-		return Claims{}, ErrInvalidClaims
+		return none, ErrInvalidClaims
 	}
 	c.ID, _ = mc["jti"].(string)
 	c.Login, _ = mc["login"].(string)
 	c.Role, _ = mc["role"].(string)
 	if !readScopes(&c, payload) {
-		return Claims{}, ErrInvalidClaims
+		return none, ErrInvalidClaims
 	}
 	return c, nil
 }

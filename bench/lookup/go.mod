@@ -1,0 +1,3 @@
+module github.com/tokengate/lookup
+
+go 1.22
