@@ -106,24 +106,20 @@ func headerValues(headers []identityHeader, c tokens.Claims) [][]string {
 // guard lets a request through only with a valid access token whose
 // actions allow what the request does, and forwards the caller's identity.
 //
-// ServeHTTP has already looked the request line up in the decision memo;
-// this is the full check, whose allowed outcomes the memo remembers.
+// ServeHTTP has already looked the request up in the decision memo; this
+// is the full check, whose allowed outcomes the memo remembers. Under
+// Yaegi every call allocates all of a function's temporaries, so what is
+// rare (public paths, refusals, the memo's bookkeeping) is in functions of
+// its own, called only when needed.
 func guard(g *gate, w http.ResponseWriter, r *http.Request) {
-	auth := r.Header["Authorization"]
-	if hasDotSegment(r.URL.Path) {
-		writeJSON(w, http.StatusBadRequest, restError(http.StatusBadRequest, "path must not contain . or .. segments"))
+	if strings.Contains(r.URL.Path, "/.") && hasDotSegment(r.URL.Path) {
+		deny(w, http.StatusBadRequest, "path must not contain . or .. segments")
 		return
 	}
-	if passesUnauthenticated(g, r) {
-		// Identity headers come only from the gate: drop client-sent copies.
-		for _, name := range g.headerNames {
-			delete(r.Header, name)
-		}
-		scrub(g, r)
-		g.next.ServeHTTP(w, r)
+	if (g.public != nil || g.allowPreflight) && passesUnauthenticated(g, r) {
+		passUnauthenticated(g, w, r)
 		return
 	}
-
 	token, ok := requestToken(g, r)
 	if !ok {
 		g.challenge(w, http.StatusBadRequest, "invalid_request", "request carries more than one token")
@@ -131,50 +127,88 @@ func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 	}
 	id, err := identify(g, token)
 	if err != nil {
-		if err == tokens.ErrMissing {
-			g.challenge(w, http.StatusUnauthorized, "", err.Error())
-			return
-		}
-		_, msg := statusOf(err)
-		g.challenge(w, http.StatusUnauthorized, "invalid_token", msg)
+		refuseToken(g, w, err)
 		return
 	}
-
 	action := g.defaultAction
 	m, matched := g.rules.Match(r.Method, r.URL.Path)
 	if matched {
 		action = m.Action
 	}
 	if action < 0 || id.actionMask&(uint32(1)<<uint32(action)) == 0 {
-		writeJSON(w, http.StatusForbidden, restError(http.StatusForbidden, "Access is denied"))
+		deny(w, http.StatusForbidden, "Access is denied")
 		return
 	}
-	expires := time.Unix(id.expiresAt, 0)
 	if matched && m.Scoped {
 		if status := checkScope(g, r, m, id); status != 0 {
-			writeJSON(w, status, restError(status, scopeMessage(status)))
+			deny(w, status, scopeMessage(status))
 			return
 		}
-		if !m.LineOnly {
-			expires = time.Time{} // the decision depends on more than the request line
-		} else if m.Scope.Device.Kind != "" && g.deviceTTL < g.cacheTTL {
-			expires = minTime(expires, time.Now().Add(g.deviceTTL))
-		}
 	}
-	if g.memo != nil && len(auth) == 1 && token == bearerValue(auth[0]) {
-		now := time.Now()
-		expires = minTime(expires, now.Add(g.cacheTTL))
-		if g.keysReload {
-			// Until the key files are next looked at: identify has just
-			// checked them if due, and a decision must not outlive its keys.
-			expires = minTime(expires, g.keyRing.NextCheck())
-		}
-		if expires.After(now) {
-			d := &decision{method: r.Method, deadline: expires, values: id.values}
-			g.memo.add(r.URL.Path, auth[0], d, now)
-		}
+	if g.memo != nil {
+		remember(g, r, token, m, matched, id)
 	}
 	forward(g, w, r, id.values)
+}
+
+// passUnauthenticated forwards a request that needs no token. Identity
+// headers come only from the gate: client-sent copies are dropped.
+func passUnauthenticated(g *gate, w http.ResponseWriter, r *http.Request) {
+	for _, name := range g.headerNames {
+		delete(r.Header, name)
+	}
+	scrub(g, r)
+	g.next.ServeHTTP(w, r)
+}
+
+// refuseToken answers a missing or invalid token.
+func refuseToken(g *gate, w http.ResponseWriter, err error) {
+	if err == tokens.ErrMissing {
+		g.challenge(w, http.StatusUnauthorized, "", err.Error())
+		return
+	}
+	_, msg := statusOf(err)
+	g.challenge(w, http.StatusUnauthorized, "invalid_token", msg)
+}
+
+// deny answers status with a DeviceHive error body.
+func deny(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, restError(status, msg))
+}
+
+// remember adds an allowed request to the decision memo when its outcome
+// depends on nothing but the path, the method and the Authorization
+// header, until the earliest of the token's exp, the cache TTL, the
+// directory's TTL (device routes) and the key files' next check.
+func remember(g *gate, r *http.Request, token string, m permissions.Match, matched bool, id *identity) {
+	auth := r.Header["Authorization"]
+	if len(auth) != 1 || token != bearerValue(auth[0]) {
+		return // the token came from elsewhere
+	}
+	if matched && m.Scoped && !m.LineOnly {
+		return // a query or header binding was checked
+	}
+	// Unix nanoseconds: integer compares are cheaper than time.Time
+	// methods under Yaegi.
+	now := time.Now().UnixNano()
+	deadline := id.expiresAt * int64(time.Second)
+	if t := now + int64(g.cacheTTL); t < deadline {
+		deadline = t
+	}
+	if t := now + int64(g.deviceTTL); matched && m.Scope.Device.Kind != "" && t < deadline {
+		deadline = t
+	}
+	if g.keysReload {
+		// identify has just checked the key files if due, and a decision
+		// must not outlive the keys that verified it.
+		if t := g.keyRing.NextCheck().UnixNano(); t < deadline {
+			deadline = t
+		}
+	}
+	if deadline > now {
+		d := &decision{method: r.Method, deadline: time.Unix(0, deadline), values: id.values}
+		g.memo.add(r.URL.Path, auth[0], d, time.Unix(0, now))
+	}
 }
 
 // forward sets the identity headers, which replaces any client-sent
@@ -211,13 +245,6 @@ func passesUnauthenticated(g *gate, r *http.Request) bool {
 		r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != ""
 }
 
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
 // identify returns the identity of an access token, from the cache or by
 // verifying it. Only valid tokens are ever cached.
 func identify(g *gate, token string) (*identity, error) {
@@ -227,6 +254,11 @@ func identify(g *gate, token string) (*identity, error) {
 	if id, ok := g.cache.get(token); ok && (!g.keysReload || id.keys == g.tokens.Keys()) {
 		return id, nil
 	}
+	return verify(g, token)
+}
+
+// verify checks a token the cache does not hold and caches its identity.
+func verify(g *gate, token string) (*identity, error) {
 	keys := g.tokens.Keys()
 	claims, err := g.tokens.Verify(token, tokens.Access)
 	if err != nil {
@@ -258,19 +290,28 @@ func identify(g *gate, token string) (*identity, error) {
 // the status to refuse it with.
 func checkScope(g *gate, r *http.Request, m permissions.Match, id *identity) int {
 	if b := m.Scope.Network; b.Kind != "" {
-		v := boundValue(r, b, m.NetworkID)
+		v := m.NetworkID
+		if b.Kind != "path" {
+			v = boundValue(r, b)
+		}
 		if !inScope(id.networkIDs, v) {
 			return http.StatusForbidden
 		}
 	}
 	if b := m.Scope.DeviceType; b.Kind != "" {
-		v := boundValue(r, b, m.DeviceTypeID)
+		v := m.DeviceTypeID
+		if b.Kind != "path" {
+			v = boundValue(r, b)
+		}
 		if !inScope(id.deviceTypeIDs, v) {
 			return http.StatusForbidden
 		}
 	}
 	if b := m.Scope.Device; b.Kind != "" {
-		deviceID := boundValue(r, b, m.DeviceID)
+		deviceID := m.DeviceID
+		if b.Kind != "path" {
+			deviceID = boundValue(r, b)
+		}
 		if deviceID == "" {
 			// No device named: only a token scoped to everything may pass.
 			if permissions.ContainsAll(id.networkIDs) && permissions.ContainsAll(id.deviceTypeIDs) {
@@ -292,16 +333,13 @@ func checkScope(g *gate, r *http.Request, m permissions.Match, id *identity) int
 	return 0
 }
 
-// boundValue returns the value a binding names in the request: the path
-// segment the rule matched, a query parameter or a header.
-func boundValue(r *http.Request, b permissions.Binding, fromPath string) string {
-	switch b.Kind {
-	case "query":
+// boundValue returns the value a query or header binding names in the
+// request (checkScope reads path bindings from the match itself).
+func boundValue(r *http.Request, b permissions.Binding) string {
+	if b.Kind == "query" {
 		return r.URL.Query().Get(b.Name)
-	case "header":
-		return r.Header.Get(b.Name)
 	}
-	return fromPath
+	return r.Header.Get(b.Name)
 }
 
 // inScope: a named id must be in the list (or the list holds "*"); a
@@ -337,6 +375,14 @@ func requestToken(g *gate, r *http.Request) (string, bool) {
 	if len(auth) == 1 {
 		token = bearerValue(auth[0])
 	}
+	if g.tokenCookie == "" && g.tokenQuery == "" {
+		return token, true
+	}
+	return otherTokens(g, r, token)
+}
+
+// otherTokens adds the cookie and query tokens to the header's, if any.
+func otherTokens(g *gate, r *http.Request, token string) (string, bool) {
 	if g.tokenCookie != "" {
 		if c, err := r.Cookie(g.tokenCookie); err == nil && c.Value != "" {
 			if token != "" && token != c.Value {

@@ -58,7 +58,7 @@ func (m *decisionMemo) add(path, authorization string, d *decision, now time.Tim
 		byAuth[authorization] = d
 		return
 	}
-	if m.count >= m.max && !m.sweep(now) {
+	if m.count >= m.max && (now.Before(m.nextSweep) || !m.sweep(now)) {
 		return
 	}
 	if byAuth == nil {
@@ -69,12 +69,10 @@ func (m *decisionMemo) add(path, authorization string, d *decision, now time.Tim
 	m.count++
 }
 
-// sweep drops expired entries, at most once a second, and reports whether
-// there is room afterwards. The caller holds the write lock.
+// sweep drops expired entries and reports whether there is room
+// afterwards. The caller holds the write lock, and calls it at most once a
+// second.
 func (m *decisionMemo) sweep(now time.Time) bool {
-	if now.Before(m.nextSweep) {
-		return false
-	}
 	m.nextSweep = now.Add(time.Second)
 	for path, byAuth := range m.routes {
 		for authorization, d := range byAuth {

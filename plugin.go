@@ -371,9 +371,11 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serve handles what the decision memo does not.
 func (g *gate) serve(w http.ResponseWriter, r *http.Request) {
-	if route, ok := g.tokenRoute(r.URL.Path); ok {
-		g.serveToken(w, r, route)
-		return
+	if strings.HasPrefix(r.URL.Path, g.basePath) {
+		if route, ok := g.tokenRoute(r.URL.Path); ok {
+			g.serveToken(w, r, route)
+			return
+		}
 	}
 	if g.jwksWellKnown && r.URL.Path == "/.well-known/jwks.json" {
 		g.serveJWKS(w, r)

@@ -110,6 +110,13 @@ func (d *Directory) Lookup(ctx context.Context, id string) (Device, error) {
 	if d.client == nil {
 		return Device{}, ErrUnknownDevice
 	}
+	return d.lookupRemote(ctx, id)
+}
+
+// lookupRemote answers from the cache or asks the backend. It is apart from
+// Lookup so that a static hit does not pay, under Yaegi, for the
+// temporaries of this part.
+func (d *Directory) lookupRemote(ctx context.Context, id string) (Device, error) {
 	if v, ok := d.cache.Get(id); ok {
 		if dev, found := v.(Device); found {
 			return dev, nil
