@@ -3,6 +3,8 @@ package tokens
 import (
 	"crypto/ed25519"
 	"crypto/elliptic"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -214,17 +216,26 @@ type KeySet struct {
 	signing *Key
 	byID    map[string]*Key
 	all     []*Key // in configuration order
+	// byHeader maps each key's JOSE header segment, as this package writes
+	// it ({"alg":...,"kid":...,"typ":"JWT"}, base64url), to the key: a token
+	// with exactly that header needs no header decoding.
+	byHeader map[string]*Key
 }
 
 // NewKeySet checks that ids are unique and exactly one key signs.
 // Errors name the index of the key at fault.
 func NewKeySet(keys []*Key) (*KeySet, error) {
-	ks := &KeySet{byID: make(map[string]*Key, len(keys))}
+	ks := &KeySet{byID: make(map[string]*Key, len(keys)), byHeader: make(map[string]*Key, len(keys))}
 	for i, k := range keys {
 		if _, dup := ks.byID[k.ID]; dup {
 			return nil, fmt.Errorf("keys[%d].id: %q is used twice", i, k.ID)
 		}
 		ks.byID[k.ID] = k
+		header, err := json.Marshal(map[string]any{"alg": k.Algorithm, "kid": k.ID, "typ": "JWT"})
+		if err != nil {
+			return nil, fmt.Errorf("keys[%d]: %w", i, err)
+		}
+		ks.byHeader[base64.RawURLEncoding.EncodeToString(header)] = k
 		ks.all = append(ks.all, k)
 		if k.VerifyOnly {
 			continue

@@ -100,6 +100,9 @@ type Service struct {
 	// KeyRing without files): Keys returns it without the interface call,
 	// which under Yaegi costs several times a field read.
 	static *KeySet
+	// deviceHive verifies DeviceHive's kid-less HS256 tokens; nil when
+	// they are not accepted.
+	deviceHive *Key
 }
 
 // NewService checks the options and precompiles the parser.
@@ -120,6 +123,9 @@ func NewService(opts Options) (*Service, error) {
 		return nil, fmt.Errorf("deviceHiveSecret: HS256 needs a secret of at least 32 bytes, got %d", len(opts.DeviceHiveSecret))
 	}
 	s := &Service{opts: opts}
+	if opts.DeviceHiveSecret != nil {
+		s.deviceHive = &Key{ID: "devicehive", Algorithm: "HS256", VerifyOnly: true, method: jwt.SigningMethodHS256, verifyKey: opts.DeviceHiveSecret}
+	}
 	switch keys := opts.Keys.(type) {
 	case *KeySet:
 		s.static = keys
@@ -212,52 +218,60 @@ func (s *Service) Verify(token string, want Type) (Claims, error) {
 	if len(parts) != 3 {
 		return none, ErrMalformed
 	}
-	header, ok := decodeObject(parts[0])
-	if !ok {
-		return none, ErrMalformed
-	}
-	alg, _ := header["alg"].(string)
-	var method jwt.SigningMethod
-	var key any
-	fromDeviceHive := false
-	if _, hasKid := header["kid"]; !hasKid && s.opts.DeviceHiveSecret != nil {
-		// Only a DeviceHive token comes without a kid, and only when
-		// those are accepted.
-		if alg != "HS256" {
-			return none, ErrAlgorithm
+	// A header exactly as this package writes it names its key; any other
+	// is decoded and checked.
+	v := s.Keys().byHeader[parts[0]]
+	if v == nil {
+		var err error
+		if v, err = s.verifier(parts[0]); err != nil {
+			return none, err
 		}
-		method = jwt.SigningMethodHS256
-		key = s.opts.DeviceHiveSecret
-		fromDeviceHive = true
-	} else {
-		kid, _ := header["kid"].(string)
-		k, found := s.Keys().byID[kid]
-		if !found {
-			return none, ErrUnknownKey
-		}
-		// The allowlist is per key: the header must name the key's own
-		// algorithm, so "none" and HS/RS confusion never reach a verifier.
-		if alg != k.Algorithm {
-			return none, ErrAlgorithm
-		}
-		method = k.method
-		key = k.verifyKey
 	}
 	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
 	if err != nil {
 		return none, ErrMalformed
 	}
-	if err := method.Verify(parts[0]+"."+parts[1], sig, key); err != nil {
+	if err := v.method.Verify(parts[0]+"."+parts[1], sig, v.verifyKey); err != nil {
 		return none, ErrSignature
 	}
 	mc, ok := decodeObject(parts[1])
 	if !ok {
 		return none, ErrMalformed
 	}
-	if fromDeviceHive {
+	if v == s.deviceHive {
 		return s.checkDeviceHiveClaims(mc, want)
 	}
 	return s.checkClaims(mc, want)
+}
+
+// verifier decodes a token's header and returns the key to check it with:
+// the key its kid names, which must be for the algorithm the header names,
+// or the DeviceHive key for a header without kid when those are accepted.
+func (s *Service) verifier(segment string) (*Key, error) {
+	header, ok := decodeObject(segment)
+	if !ok {
+		return nil, ErrMalformed
+	}
+	alg, _ := header["alg"].(string)
+	if _, hasKid := header["kid"]; !hasKid && s.deviceHive != nil {
+		// Only a DeviceHive token comes without a kid, and only when
+		// those are accepted.
+		if alg != "HS256" {
+			return nil, ErrAlgorithm
+		}
+		return s.deviceHive, nil
+	}
+	kid, _ := header["kid"].(string)
+	k, found := s.Keys().byID[kid]
+	if !found {
+		return nil, ErrUnknownKey
+	}
+	// The allowlist is per key: the header must name the key's own
+	// algorithm, so "none" and HS/RS confusion never reach a verifier.
+	if alg != k.Algorithm {
+		return nil, ErrAlgorithm
+	}
+	return k, nil
 }
 
 // decodeObject decodes a base64url JSON object segment.

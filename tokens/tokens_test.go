@@ -1,9 +1,12 @@
 package tokens_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -426,6 +429,45 @@ func TestNewServiceRejects(t *testing.T) {
 		t.Run(test.desc, func(t *testing.T) {
 			if _, err := tokens.NewService(test.opts); err == nil {
 				t.Fatal("want an error")
+			}
+		})
+	}
+}
+
+// TestHeaderForms: a header written otherwise than Issue writes it (other
+// member order, extra members) is decoded and checked the same way: the
+// known-header shortcut accepts nothing the full check would refuse.
+func TestHeaderForms(t *testing.T) {
+	now := time.Now()
+	hs := mustKey(t, tokens.KeySpec{ID: "hs", Algorithm: "HS256", Secret: testSecret})
+	s := newService(t, &clock{now: now}, hs)
+	enc := base64.RawURLEncoding
+	payload := enc.EncodeToString([]byte(`{"iss":"tokengate","aud":"devices","sub":"2","iat":` + strconv.FormatInt(now.Unix(), 10) +
+		`,"exp":` + strconv.FormatInt(now.Unix()+600, 10) + `,"jti":"x","token_type":"access","payload":{"u":2,"a":[3],"n":["1"],"dt":["*"],"t":1}}`))
+	tests := []struct {
+		desc    string
+		header  string
+		wantErr error
+	}{
+		{desc: "as Issue writes it", header: `{"alg":"HS256","kid":"hs","typ":"JWT"}`},
+		{desc: "members reordered", header: `{"typ":"JWT","kid":"hs","alg":"HS256"}`},
+		{desc: "no typ", header: `{"alg":"HS256","kid":"hs"}`},
+		{desc: "whitespace", header: `{ "alg": "HS256", "kid": "hs", "typ": "JWT" }`},
+		{desc: "other algorithm", header: `{"alg":"HS384","kid":"hs","typ":"JWT"}`, wantErr: tokens.ErrAlgorithm},
+		{desc: "alg none", header: `{"alg":"none","kid":"hs","typ":"JWT"}`, wantErr: tokens.ErrAlgorithm},
+		{desc: "unknown kid", header: `{"alg":"HS256","kid":"other","typ":"JWT"}`, wantErr: tokens.ErrUnknownKey},
+		{desc: "no kid", header: `{"alg":"HS256","typ":"JWT"}`, wantErr: tokens.ErrUnknownKey},
+		{desc: "not an object", header: `["HS256"]`, wantErr: tokens.ErrMalformed},
+	}
+	for _, test := range tests {
+		t.Run(test.desc, func(t *testing.T) {
+			signing := enc.EncodeToString([]byte(test.header)) + "." + payload
+			mac := hmac.New(sha256.New, []byte(testSecret))
+			mac.Write([]byte(signing))
+			token := signing + "." + enc.EncodeToString(mac.Sum(nil))
+			_, err := s.Verify(token, tokens.Access)
+			if err != test.wantErr {
+				t.Fatalf("Verify: %v, want %v", err, test.wantErr)
 			}
 		})
 	}
