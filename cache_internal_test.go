@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -149,5 +150,76 @@ func TestDecisionMemoBounds(t *testing.T) {
 	}
 	if newDecisionMemo(0) != nil {
 		t.Fatal("a zero bound turns the memo off")
+	}
+}
+
+// TestGuardConcurrent drives one gate from several goroutines with a memo
+// and a claims cache small enough to be full, so that hits, misses, adds,
+// replacements and sweeps interleave (run natively with -race): every
+// answer must still be the one a lone request gets, and the bounds hold.
+func TestGuardConcurrent(t *testing.T) {
+	cfg := CreateConfig()
+	cfg.Keys = []KeyConfig{{ID: "k", Algorithm: "HS256", Secret: strings.Repeat("s", 32)}}
+	cfg.Users = []UserConfig{{ID: 2, Login: "alice", Role: "client", NetworkIDs: []string{"1"}, DeviceTypeIDs: []string{"*"},
+		PasswordHash: "$6$tg-test-alice$U6.AT1FUHj5Da9ZpZ5QUuqoxdeyzkXnbITerO6JjcwRY972npsCl..YKzFM6e8cIwkds6dnvUrq/8P7gUjOgM."}}
+	cfg.Preset = "devicehive"
+	cfg.CacheMaxEntries = 3
+	cfg.DeviceDirectory.Devices = []DeviceConfig{{ID: "d1", NetworkID: "1", DeviceTypeID: "10"}, {ID: "d3", NetworkID: "3", DeviceTypeID: "10"}}
+	h, err := New(context.Background(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Auth-User-Id") != "2" {
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+	}), cfg, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := h.(*gate)
+	var tokens []string
+	for i := 0; i < 2; i++ {
+		p, err := g.loginFrom(map[string]any{"login": "alice", "password": "alice-pass"}, "login", "password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens = append(tokens, p.access)
+	}
+	type result struct {
+		path string
+		code int
+	}
+	results := make(chan result, 8*60)
+	var wg sync.WaitGroup
+	for worker := 0; worker < 8; worker++ {
+		wg.Add(1)
+		go func(worker int) {
+			defer wg.Done()
+			for i := 0; i < 60; i++ {
+				path := "/device/d1/notification/" + strconv.Itoa(i%7)
+				if i%5 == 0 {
+					path = "/device/d3"
+				}
+				req := httptest.NewRequest(http.MethodGet, path, nil)
+				req.Header.Set("Authorization", "Bearer "+tokens[(worker+i)%2])
+				rec := httptest.NewRecorder()
+				g.ServeHTTP(rec, req)
+				results <- result{path, rec.Code}
+			}
+		}(worker)
+	}
+	wg.Wait()
+	close(results)
+	for res := range results {
+		want := http.StatusOK
+		if res.path == "/device/d3" {
+			want = http.StatusForbidden
+		}
+		if res.code != want {
+			t.Fatalf("%s: %d, want %d", res.path, res.code, want)
+		}
+	}
+	if n := g.memo.len(); n > 3 {
+		t.Fatalf("memo holds %d entries, bound 3", n)
+	}
+	if n := g.cache.len(); n > 3 {
+		t.Fatalf("cache holds %d entries, bound 3", n)
 	}
 }

@@ -10,10 +10,13 @@ package e2e
 import (
 	"crypto/sha256"
 	"crypto/sha512"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -447,5 +450,77 @@ func TestGuardCache(t *testing.T) {
 			continue
 		}
 		expectRefused(t, s.desc, r, s.code, "")
+	}
+}
+
+// TestGuardConcurrent: alice and bob hit the same device routes through
+// Traefik from many connections at once, with a memo and a claims cache
+// small enough to be full (so hits, misses, adds and sweeps interleave):
+// every answer must be the one a lone request gets, and the backend must
+// see the caller's own identity.
+func TestGuardConcurrent(t *testing.T) {
+	g := startTraefik(t, oneRouter(pluginOptions(M{"cacheMaxEntries": 3})))
+	alice, _ := g.login(t, "alice")
+	bob, _ := g.login(t, "bob")
+	type outcome struct {
+		who, path   string
+		code        int
+		login, fail string
+	}
+	out := make(chan outcome, 16*40)
+	var wg sync.WaitGroup
+	for worker := 0; worker < 16; worker++ {
+		wg.Add(1)
+		go func(worker int) {
+			defer wg.Done()
+			for i := 0; i < 40; i++ {
+				who, token := "alice", alice
+				if (worker+i)%2 == 1 {
+					who, token = "bob", bob
+				}
+				path := []string{"/device/d1", "/device/d2", "/device/d3"}[i%3] + "/notification/" + strconv.Itoa(i%4)
+				o := outcome{who: who, path: path}
+				req, err := http.NewRequest(http.MethodGet, g.URL+path, nil)
+				if err != nil {
+					o.fail = err.Error()
+					out <- o
+					continue
+				}
+				req.Header.Set("Authorization", "Bearer "+token)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					o.fail = err.Error()
+					out <- o
+					continue
+				}
+				var e echoReply
+				if resp.StatusCode == http.StatusOK {
+					if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
+						o.fail = err.Error()
+					}
+				}
+				resp.Body.Close()
+				o.code, o.login = resp.StatusCode, e.Auth["X-Auth-Login"]
+				out <- o
+			}
+		}(worker)
+	}
+	wg.Wait()
+	close(out)
+	// The demo scopes: alice reaches d1 and d2, bob d3.
+	allowed := map[string]bool{"alice /device/d1": true, "alice /device/d2": true, "bob /device/d3": true}
+	n := 0
+	for o := range out {
+		n++
+		want := http.StatusForbidden
+		if allowed[o.who+" "+o.path[:len("/device/d1")]] {
+			want = http.StatusOK
+		}
+		if o.fail != "" || o.code != want || (want == http.StatusOK && o.login != o.who) {
+			t.Fatalf("%s GET %s: %d (backend saw login %q) %s, want %d", o.who, o.path, o.code, o.login, o.fail, want)
+		}
+	}
+	if n != 16*40 {
+		t.Fatalf("%d answers, want %d", n, 16*40)
 	}
 }
