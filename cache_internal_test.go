@@ -70,25 +70,10 @@ func TestTokenCacheSweepsWhenFull(t *testing.T) {
 // a valid token is cached on first use and served from the cache after;
 // an invalid one is never cached.
 func TestGuardCachesOnlyValidTokens(t *testing.T) {
-	cfg := CreateConfig()
-	cfg.Keys = []KeyConfig{{ID: "k", Algorithm: "HS256", Secret: strings.Repeat("s", 32)}}
-	cfg.Users = []UserConfig{{ID: 2, Login: "alice", Role: "admin",
-		PasswordHash: "$6$tg-test-alice$U6.AT1FUHj5Da9ZpZ5QUuqoxdeyzkXnbITerO6JjcwRY972npsCl..YKzFM6e8cIwkds6dnvUrq/8P7gUjOgM."}}
+	cfg := internalConfig()
 	cfg.DefaultAction = "GetDevice"
 	cfg.CacheMaxEntries = 2
-	h, err := New(context.Background(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), cfg, "t")
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := h.(*gate)
-	var tokens []string
-	for i := 0; i < 3; i++ {
-		p, err := g.loginFrom(map[string]any{"login": "alice", "password": "alice-pass"}, "login", "password")
-		if err != nil {
-			t.Fatal(err)
-		}
-		tokens = append(tokens, p.access)
-	}
+	g, tokens := internalGate(t, cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), 3)
 	get := func(token string) int {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest("GET", "/x", nil)
@@ -158,30 +143,17 @@ func TestDecisionMemoBounds(t *testing.T) {
 // replacements and sweeps interleave (run natively with -race): every
 // answer must still be the one a lone request gets, and the bounds hold.
 func TestGuardConcurrent(t *testing.T) {
-	cfg := CreateConfig()
-	cfg.Keys = []KeyConfig{{ID: "k", Algorithm: "HS256", Secret: strings.Repeat("s", 32)}}
-	cfg.Users = []UserConfig{{ID: 2, Login: "alice", Role: "client", NetworkIDs: []string{"1"}, DeviceTypeIDs: []string{"*"},
-		PasswordHash: "$6$tg-test-alice$U6.AT1FUHj5Da9ZpZ5QUuqoxdeyzkXnbITerO6JjcwRY972npsCl..YKzFM6e8cIwkds6dnvUrq/8P7gUjOgM."}}
+	cfg := internalConfig()
+	cfg.Users[0].Role = "client"
+	cfg.Users[0].NetworkIDs = []string{"1"}
 	cfg.Preset = "devicehive"
 	cfg.CacheMaxEntries = 3
 	cfg.DeviceDirectory.Devices = []DeviceConfig{{ID: "d1", NetworkID: "1", DeviceTypeID: "10"}, {ID: "d3", NetworkID: "3", DeviceTypeID: "10"}}
-	h, err := New(context.Background(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	g, tokens := internalGate(t, cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("X-Auth-User-Id") != "2" {
 			w.WriteHeader(http.StatusInternalServerError)
 		}
-	}), cfg, "t")
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := h.(*gate)
-	var tokens []string
-	for i := 0; i < 2; i++ {
-		p, err := g.loginFrom(map[string]any{"login": "alice", "password": "alice-pass"}, "login", "password")
-		if err != nil {
-			t.Fatal(err)
-		}
-		tokens = append(tokens, p.access)
-	}
+	}), 2)
 	type result struct {
 		path string
 		code int
@@ -222,4 +194,34 @@ func TestGuardConcurrent(t *testing.T) {
 	if n := g.cache.len(); n > 3 {
 		t.Fatalf("cache holds %d entries, bound 3", n)
 	}
+}
+
+// internalConfig has one key and alice (id 2, admin, every network and
+// device type); tests change what they need.
+func internalConfig() *Config {
+	cfg := CreateConfig()
+	cfg.Keys = []KeyConfig{{ID: "k", Algorithm: "HS256", Secret: strings.Repeat("s", 32)}}
+	cfg.Users = []UserConfig{{ID: 2, Login: "alice", Role: "admin", NetworkIDs: []string{"*"}, DeviceTypeIDs: []string{"*"},
+		PasswordHash: "$6$tg-test-alice$U6.AT1FUHj5Da9ZpZ5QUuqoxdeyzkXnbITerO6JjcwRY972npsCl..YKzFM6e8cIwkds6dnvUrq/8P7gUjOgM."}}
+	return cfg
+}
+
+// internalGate builds the gate of cfg in front of next and logs alice in
+// n times (n distinct access tokens).
+func internalGate(t *testing.T, cfg *Config, next http.Handler, n int) (*gate, []string) {
+	t.Helper()
+	h, err := New(context.Background(), next, cfg, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := h.(*gate)
+	var tokens []string
+	for i := 0; i < n; i++ {
+		p, err := g.loginFrom(map[string]any{"login": "alice", "password": "alice-pass"}, "login", "password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens = append(tokens, p.access)
+	}
+	return g, tokens
 }
