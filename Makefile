@@ -8,9 +8,6 @@
 
 .DEFAULT_GOAL := test
 
-GOLANGCI_LINT ?= $(shell command -v golangci-lint 2>/dev/null || \
-	ls $${TOKENGATE_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/tokengate}/bin/golangci-lint 2>/dev/null)
-
 test:
 	scripts/test.sh
 
@@ -35,15 +32,8 @@ test-demo:
 test-compose:
 	scripts/test.sh compose
 
-# Not part of `test`. `scripts/install-tools.sh golangci-lint` installs it (~5 min cold).
 lint:
-	@if [ -z "$(GOLANGCI_LINT)" ]; then \
-		echo "golangci-lint is not installed: run scripts/install-tools.sh golangci-lint"; exit 1; fi
-	@rc=0; \
-	echo "+ golangci-lint run ./..."; $(GOLANGCI_LINT) run ./... || rc=1; \
-	echo "+ golangci-lint run --build-tags e2e ./e2e/..."; $(GOLANGCI_LINT) run --build-tags e2e ./e2e/... || rc=1; \
-	echo "+ (cd interp && golangci-lint run ./...)"; (cd interp && $(GOLANGCI_LINT) run --config ../.golangci.yml ./...) || rc=1; \
-	exit $$rc
+	scripts/test.sh lint
 
 vendor:
 	go mod tidy

@@ -76,7 +76,7 @@ func TestGuardCachesOnlyValidTokens(t *testing.T) {
 	g, tokens := internalGate(t, cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), 3)
 	get := func(token string) int {
 		rec := httptest.NewRecorder()
-		req := httptest.NewRequest("GET", "/x", nil)
+		req := httptest.NewRequest(http.MethodGet, "/x", nil)
 		req.Header.Set("Authorization", "Bearer "+token)
 		g.ServeHTTP(rec, req)
 		return rec.Code
@@ -217,7 +217,7 @@ func internalGate(t *testing.T, cfg *Config, next http.Handler, n int) (*gate, [
 	g := h.(*gate)
 	var tokens []string
 	for i := 0; i < n; i++ {
-		p, err := g.loginFrom(map[string]any{"login": "alice", "password": "alice-pass"}, "login", "password")
+		p, err := g.loginFrom(map[string]any{"login": "alice", "password": "alice-pass"}, "login")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -37,7 +37,7 @@ func statusOf(err error) (int, string) {
 		return http.StatusUnauthorized, err.Error()
 	}
 	// The error may name a file or a key id; it never holds a secret.
-	logError("internal error: %v", err)
+	logErrorf("internal error: %v", err)
 	return http.StatusInternalServerError, "internal error"
 }
 

@@ -13,6 +13,7 @@ package tokengate
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log"
 	"net/http"
@@ -109,7 +110,7 @@ func New(_ context.Context, next http.Handler, config *Config, name string) (htt
 
 func newGate(next http.Handler, config *Config, name string) (*gate, error) {
 	if config == nil {
-		return nil, fmt.Errorf("no configuration")
+		return nil, errors.New("no configuration")
 	}
 	basePath, err := cleanBasePath(config.BasePath)
 	if err != nil {
@@ -142,7 +143,7 @@ func newGate(next http.Handler, config *Config, name string) (*gate, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys.Logf = logError
+	keys.Logf = logErrorf
 	dhSecret, err := deviceHiveSecret(config)
 	if err != nil {
 		return nil, err
@@ -171,8 +172,8 @@ func newGate(next http.Handler, config *Config, name string) (*gate, error) {
 	if err != nil {
 		return nil, err
 	}
-	store.Logf = logError
-	store.Infof = logInfo
+	store.Logf = logErrorf
+	store.Infof = logInfof
 	g := &gate{
 		next:                 next,
 		name:                 name,
@@ -263,6 +264,12 @@ func (g *gate) compileGuard(config *Config) error {
 		}
 		seen[h.name] = true
 	}
+	return g.compileCaches(config)
+}
+
+// compileCaches validates the cache options and builds the claims cache and
+// the decision memo.
+func (g *gate) compileCaches(config *Config) error {
 	ttl, err := time.ParseDuration(config.CacheTTL)
 	if err != nil || ttl < 0 {
 		return fmt.Errorf("cacheTTL: %q is not a duration such as 5m (0s turns the cache off)", config.CacheTTL)
@@ -441,7 +448,7 @@ func deviceHiveSecret(config *Config) ([]byte, error) {
 	secret := config.DeviceHiveSecret
 	switch {
 	case secret != "" && config.DeviceHiveSecretFile != "":
-		return nil, fmt.Errorf("deviceHiveSecret and deviceHiveSecretFile: give one, not both")
+		return nil, errors.New("deviceHiveSecret and deviceHiveSecretFile: give one, not both")
 	case config.DeviceHiveSecretFile != "":
 		b, err := os.ReadFile(config.DeviceHiveSecretFile)
 		if err != nil {
@@ -458,7 +465,7 @@ func deviceHiveSecret(config *Config) ([]byte, error) {
 		key, err = base64.RawStdEncoding.DecodeString(secret)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("deviceHiveSecret: must be DeviceHive's JWT_SECRET as configured there (Base64 text)")
+		return nil, errors.New("deviceHiveSecret: must be DeviceHive's JWT_SECRET as configured there (Base64 text)")
 	}
 	if len(key) < 32 {
 		return nil, fmt.Errorf("deviceHiveSecret: HS256 needs a key of at least 32 bytes, this one decodes to %d", len(key))
@@ -466,16 +473,16 @@ func deviceHiveSecret(config *Config) ([]byte, error) {
 	return key, nil
 }
 
-// logInfo writes to standard output, which Traefik's interpreter sends to
+// logInfof writes to standard output, which Traefik's interpreter sends to
 // Traefik's log at level DEBUG.
-func logInfo(format string, args ...any) {
+func logInfof(format string, args ...any) {
 	fmt.Printf("tokengate: "+format+"\n", args...)
 }
 
-// logError logs through the log package, which Traefik's interpreter sends
+// logErrorf logs through the log package, which Traefik's interpreter sends
 // to Traefik's own log at level ERR (a plugin's os.Stderr is not). Nothing
 // secret is ever passed here.
-func logError(format string, args ...any) {
+func logErrorf(format string, args ...any) {
 	log.Printf("tokengate: "+format, args...)
 }
 

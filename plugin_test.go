@@ -380,7 +380,7 @@ func TestBodyLimitWithoutLength(t *testing.T) {
 	cfg.MaxBodyBytes = 1024
 	h, _ := newHandler(t, cfg)
 	body := &countingReader{r: strings.NewReader(`{"login":"alice","password":"` + strings.Repeat("x", 100000) + `"}`)}
-	req := httptest.NewRequest("POST", "/token", body)
+	req := httptest.NewRequest(http.MethodPost, "/token", body)
 	if req.ContentLength != -1 {
 		t.Fatalf("ContentLength = %d, want -1 (unknown)", req.ContentLength)
 	}

@@ -61,7 +61,7 @@ func (g *gate) serveREST(w http.ResponseWriter, r *http.Request, route string, b
 	case "create":
 		p, err = g.create(r, body)
 	default:
-		p, err = g.loginFrom(body, "login", "password")
+		p, err = g.loginFrom(body, "login")
 	}
 	if err != nil {
 		status, msg := statusOf(err)
@@ -90,7 +90,7 @@ func (g *gate) serveMessage(w http.ResponseWriter, r *http.Request, route string
 	var err error
 	switch {
 	case action == "token" && route == "":
-		p, err = g.loginFrom(body, "login", "password")
+		p, err = g.loginFrom(body, "login")
 	case action == "token/refresh" && route != "create":
 		p, err = g.refreshFrom(body, "refreshToken")
 	case action == "token/create" && route != "refresh":
@@ -126,7 +126,7 @@ func (g *gate) serveOperation(w http.ResponseWriter, r *http.Request, route stri
 	var err error
 	switch {
 	case op == "create_authentication_tokens" && route == "":
-		p, err = g.loginFrom(body, "username", "password")
+		p, err = g.loginFrom(body, "username")
 	case op == "refresh_operation_token":
 		if _, inBody := body["refresh_token"]; !inBody {
 			if bearer := bearerToken(r); bearer != "" {
@@ -149,14 +149,14 @@ func (g *gate) serveOperation(w http.ResponseWriter, r *http.Request, route stri
 	writeJSON(w, http.StatusOK, out)
 }
 
-// loginFrom trades the login and password found under the given field
-// names for an access and a refresh token.
-func (g *gate) loginFrom(body map[string]any, loginField, passwordField string) (pair, error) {
+// loginFrom trades the login found under loginField (the dialects differ
+// there) and the password for an access and a refresh token.
+func (g *gate) loginFrom(body map[string]any, loginField string) (pair, error) {
 	login, err := stringField(body, loginField)
 	if err != nil {
 		return pair{}, err
 	}
-	password, err := stringField(body, passwordField)
+	password, err := stringField(body, "password")
 	if err != nil {
 		return pair{}, err
 	}

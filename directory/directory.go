@@ -78,13 +78,13 @@ func New(opts Options) (*Directory, error) {
 		return nil, fmt.Errorf("lookupURL: %q must hold {deviceId} once", opts.LookupURL)
 	}
 	if opts.NetworkField == "" || opts.DeviceTypeField == "" {
-		return nil, fmt.Errorf("networkField and deviceTypeField: required with lookupURL")
+		return nil, errors.New("networkField and deviceTypeField: required with lookupURL")
 	}
 	if opts.Timeout <= 0 || opts.TTL < 0 || opts.NegativeTTL < 0 || opts.MaxEntries < 0 {
-		return nil, fmt.Errorf("timeout must be positive; cache TTLs and size must not be negative")
+		return nil, errors.New("timeout must be positive; cache TTLs and size must not be negative")
 	}
 	if opts.Header != "" && strings.ContainsAny(opts.Header+opts.HeaderValue, "\r\n") {
-		return nil, fmt.Errorf("lookupHeader: must not contain line breaks")
+		return nil, errors.New("lookupHeader: must not contain line breaks")
 	}
 	d.client = &http.Client{
 		Timeout: opts.Timeout,
@@ -124,10 +124,10 @@ func (d *Directory) lookupRemote(ctx context.Context, id string) (Device, error)
 		return Device{}, ErrUnknownDevice
 	}
 	dev, err := d.fetch(ctx, id)
-	switch {
-	case err == nil:
+	switch err {
+	case nil:
 		d.remember(id, dev, d.opts.TTL)
-	case err == ErrUnknownDevice:
+	case ErrUnknownDevice:
 		d.remember(id, notFound{}, d.opts.NegativeTTL)
 	}
 	return dev, err

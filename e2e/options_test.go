@@ -454,7 +454,7 @@ func testLookupDetails(t *testing.T, g *gateway, tokens map[string]string, svc, 
 		for _, v := range values {
 			set[v] = true
 		}
-		var out []string
+		out := make([]string, 0, len(set))
 		for v := range set {
 			out = append(out, v)
 		}

@@ -6,7 +6,6 @@ package e2e
 // path; an invalid file keeps the last good users and logs one ERR line.
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -32,12 +31,12 @@ const (
 // usersFileJSON is a users file: erin (id 7) with erinStatus, frank (id 8)
 // active, and the extra users.
 func usersFileJSON(erinStatus string, extra ...M) string {
-	list := []any{
+	list := make([]any, 0, 2+len(extra))
+	list = append(list,
 		M{"id": 7, "login": "erin", "passwordHash": erinHash, "status": erinStatus,
 			"networkIds": []string{"1"}, "deviceTypeIds": []string{"*"}},
 		M{"id": 8, "login": "frank", "passwordHash": frankHash,
-			"networkIds": []string{"2"}, "deviceTypeIds": []string{"*"}},
-	}
+			"networkIds": []string{"2"}, "deviceTypeIds": []string{"*"}})
 	for _, u := range extra {
 		list = append(list, u)
 	}
@@ -157,6 +156,6 @@ func TestUsersFileReload(t *testing.T) {
 // jsonEscaped is s as it appears inside a JSON string, without the quotes
 // (a log line may quote a value that way).
 func jsonEscaped(s string) string {
-	data, _ := json.Marshal(s)
+	data := mustJSON(s)
 	return string(data[1 : len(data)-1])
 }

@@ -127,7 +127,7 @@ func Mask(actions []Action) uint32 {
 			return ^uint32(0)
 		}
 		if a.Valid() {
-			m |= uint32(1) << uint32(a)
+			m |= uint32(1) << uint32(a) //nolint:gosec // G115: a is Valid, 0..MaxAction
 		}
 	}
 	return m

@@ -1,6 +1,7 @@
 package permissions
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -161,7 +162,7 @@ func compileRule(i int, spec RuleSpec) (*rule, error) {
 		r.methods |= methodBit(m)
 	}
 	if spec.Action == "" {
-		return nil, fmt.Errorf("action: required (a DeviceHive action such as GetDevice)")
+		return nil, errors.New("action: required (a DeviceHive action such as GetDevice)")
 	}
 	a, err := ParseAction(spec.Action)
 	if err != nil {
@@ -284,7 +285,7 @@ func validName(name string) bool {
 		return false
 	}
 	for _, c := range name {
-		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+		if c != '_' && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
 			return false
 		}
 	}

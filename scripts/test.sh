@@ -12,6 +12,8 @@
 #   e2e      go test -tags e2e -count=1 -v ./e2e     (through Traefik v3.6.12)
 #   demo     scripts/demo.sh in self-test mode        (`make demo` starts and answers)
 #   compose  docker-compose -f docker-compose.yml config -q (when the file exists)
+#   lint     golangci-lint (.golangci.yml) on every module, e2e with its build tag;
+#            installed by scripts/install-tools.sh when missing (~5 min cold)
 #
 # Every stage runs even when an earlier one failed; the summary lists them all
 # and the exit status is non-zero if any failed. When the e2e stage is asked
@@ -25,7 +27,7 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
 
-all_stages=(static native yaegi interp e2e demo compose)
+all_stages=(static native yaegi interp e2e demo compose lint)
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=("${all_stages[@]}")
 for s in "${stages[@]}"; do
@@ -175,6 +177,20 @@ stage_compose() {
   fi
   echo "+ ${compose[*]} -f docker-compose.yml config -q"
   "${compose[@]}" -f docker-compose.yml config -q
+}
+
+stage_lint() {
+  local lint rc=0 m
+  lint=$("$root/scripts/install-tools.sh" golangci-lint) || return 1
+  echo "+ golangci-lint run ./..."
+  "$lint" run ./... || rc=1
+  echo "+ golangci-lint run --build-tags e2e ./e2e/..."
+  "$lint" run --build-tags e2e ./e2e/... || rc=1
+  for m in interp bench/noop bench/lookup; do
+    echo "+ (cd $m && golangci-lint run --config $root/.golangci.yml ./...)"
+    (cd "$m" && "$lint" run --config "$root/.golangci.yml" ./...) || rc=1
+  done
+  return $rc
 }
 
 total_start=$SECONDS

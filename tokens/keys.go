@@ -5,6 +5,7 @@ import (
 	"crypto/elliptic"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -49,7 +50,7 @@ const minRSABits = 2048
 // field at fault and never contain key material.
 func ParseKey(spec KeySpec) (*Key, error) {
 	if strings.TrimSpace(spec.ID) == "" {
-		return nil, fmt.Errorf("id: required (it becomes the tokens' kid header)")
+		return nil, errors.New("id: required (it becomes the tokens' kid header)")
 	}
 	k := &Key{ID: spec.ID, Algorithm: spec.Algorithm, VerifyOnly: spec.VerifyOnly}
 	switch spec.Algorithm {
@@ -93,7 +94,7 @@ func (k *Key) loadAsymmetric(spec KeySpec) error {
 	k.method = jwt.GetSigningMethod(spec.Algorithm)
 	hasPrivate := spec.PrivateKey != "" || spec.PrivateKeyFile != ""
 	if !hasPrivate && !spec.VerifyOnly {
-		return fmt.Errorf("privateKey: required for a signing key (or set verifyOnly with a publicKey)")
+		return errors.New("privateKey: required for a signing key (or set verifyOnly with a publicKey)")
 	}
 	if hasPrivate {
 		pem, field, err := material(spec.PrivateKey, spec.PrivateKeyFile, "privateKey", "privateKeyFile")
@@ -138,7 +139,7 @@ func (k *Key) parsePrivate(pem []byte) error {
 			return fmt.Errorf("not a PEM EC private key: %w", err)
 		}
 		if priv.Curve != elliptic.P256() {
-			return fmt.Errorf("ES256 needs a P-256 key")
+			return errors.New("ES256 needs a P-256 key")
 		}
 		k.signKey = priv
 		k.verifyKey = &priv.PublicKey
@@ -149,7 +150,7 @@ func (k *Key) parsePrivate(pem []byte) error {
 		}
 		edPriv, ok := priv.(ed25519.PrivateKey)
 		if !ok {
-			return fmt.Errorf("not an Ed25519 private key")
+			return errors.New("not an Ed25519 private key")
 		}
 		k.signKey = edPriv
 		k.verifyKey = edPriv.Public()
@@ -174,7 +175,7 @@ func (k *Key) parsePublic(pem []byte) error {
 			return fmt.Errorf("not a PEM EC public key: %w", err)
 		}
 		if pub.Curve != elliptic.P256() {
-			return fmt.Errorf("ES256 needs a P-256 key")
+			return errors.New("ES256 needs a P-256 key")
 		}
 		k.verifyKey = pub
 	default: // EdDSA
@@ -184,7 +185,7 @@ func (k *Key) parsePublic(pem []byte) error {
 		}
 		edPub, ok := pub.(ed25519.PublicKey)
 		if !ok {
-			return fmt.Errorf("not an Ed25519 public key")
+			return errors.New("not an Ed25519 public key")
 		}
 		k.verifyKey = edPub
 	}
@@ -200,7 +201,7 @@ func material(inline, file, inlineField, fileField string) (string, string, erro
 	case inline != "":
 		return inline, inlineField, nil
 	case file != "":
-		b, err := os.ReadFile(file)
+		b, err := os.ReadFile(file) //nolint:gosec // G304: the operator names the key file
 		if err != nil {
 			return "", fileField, fmt.Errorf("%s: %w", fileField, err)
 		}
@@ -246,7 +247,7 @@ func NewKeySet(keys []*Key) (*KeySet, error) {
 		ks.signing = k
 	}
 	if ks.signing == nil {
-		return nil, fmt.Errorf("keys: need one signing key (a key without verifyOnly)")
+		return nil, errors.New("keys: need one signing key (a key without verifyOnly)")
 	}
 	return ks, nil
 }

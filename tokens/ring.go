@@ -1,6 +1,7 @@
 package tokens
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -59,7 +60,7 @@ func NewKeyRing(specs []KeySpec, every time.Duration) (*KeyRing, error) {
 
 func loadKeySet(specs []KeySpec) (*KeySet, error) {
 	if len(specs) == 0 {
-		return nil, fmt.Errorf("keys: at least one signing key is required")
+		return nil, errors.New("keys: at least one signing key is required")
 	}
 	keys := make([]*Key, 0, len(specs))
 	for i, spec := range specs {

@@ -108,13 +108,13 @@ type Service struct {
 // NewService checks the options and precompiles the parser.
 func NewService(opts Options) (*Service, error) {
 	if opts.Keys == nil {
-		return nil, fmt.Errorf("keys: required")
+		return nil, errors.New("keys: required")
 	}
 	if opts.AccessLifetime <= 0 || opts.RefreshLifetime <= 0 {
-		return nil, fmt.Errorf("token lifetimes must be positive")
+		return nil, errors.New("token lifetimes must be positive")
 	}
 	if opts.Leeway < 0 {
-		return nil, fmt.Errorf("leeway must not be negative")
+		return nil, errors.New("leeway must not be negative")
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -124,7 +124,8 @@ func NewService(opts Options) (*Service, error) {
 	}
 	s := &Service{opts: opts}
 	if opts.DeviceHiveSecret != nil {
-		s.deviceHive = &Key{ID: "devicehive", Algorithm: "HS256", VerifyOnly: true, method: jwt.SigningMethodHS256, verifyKey: opts.DeviceHiveSecret}
+		s.deviceHive = &Key{ID: "devicehive", Algorithm: "HS256", VerifyOnly: true,
+			method: jwt.SigningMethodHS256, verifyKey: opts.DeviceHiveSecret}
 	}
 	switch keys := opts.Keys.(type) {
 	case *KeySet:

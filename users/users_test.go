@@ -7,6 +7,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -250,7 +251,7 @@ func TestByID(t *testing.T) {
 		{0, false, "", ""},
 	}
 	for _, tt := range tests {
-		t.Run(fmt.Sprint(tt.id), func(t *testing.T) {
+		t.Run(strconv.FormatInt(tt.id, 10), func(t *testing.T) {
 			u, ok := s.ByID(tt.id)
 			if ok != tt.ok || u.Login != tt.login || u.Status != tt.wantStatus {
 				t.Errorf("ByID(%d) = %q %q %v, want %q %q %v", tt.id, u.Login, u.Status, ok, tt.login, tt.wantStatus, tt.ok)
