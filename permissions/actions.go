@@ -130,7 +130,7 @@ func Mask(actions []Action) uint32 {
 			return ^uint32(0)
 		}
 		if a > 0 && a <= MaxAction {
-			m |= uint32(1) << uint32(a) //nolint:gosec // G115: 1..MaxAction
+			m |= uint32(1) << uint32(a)
 		}
 	}
 	return m
