@@ -225,3 +225,10 @@ func internalGate(t *testing.T, cfg *Config, next http.Handler, n int) (*gate, [
 	}
 	return g, tokens
 }
+
+// lookup is ServeHTTP's read of the memo, for the tests.
+func (m *decisionMemo) lookup(path, authorization string) *decision {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.routes[path][authorization]
+}

@@ -88,14 +88,6 @@ func (m *decisionMemo) sweep(now time.Time) bool {
 	return m.count < m.max
 }
 
-// lookup returns the decision memoised for path and authorization, or nil;
-// ServeHTTP has the same lookup written inline.
-func (m *decisionMemo) lookup(path, authorization string) *decision {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	return m.routes[path][authorization]
-}
-
 func (m *decisionMemo) len() int {
 	if m == nil {
 		return 0

@@ -82,23 +82,12 @@ func TestCleanStartHasNoErrors(t *testing.T) {
 
 // brokenYAML is gatewayYAML with the plugin options replaced by options.
 func brokenYAML(options string) string {
-	return fmt.Sprintf(`http:
-  routers:
-    api:
-      rule: "PathPrefix(%s)"
-      entryPoints: [web]
-      middlewares: [auth]
-      service: echo
-  middlewares:
-    auth:
-      plugin:
-        tokengate:
-          %s
+	return apiRouterYAML + fmt.Sprintf(`          %s
           users:
             - id: 1
               login: alice
               passwordHash: %q
-`, "`/`", options, aliceHash)
+`, options, aliceHash)
 }
 
 func containsFold(list []string, want string) bool {

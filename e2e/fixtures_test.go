@@ -36,18 +36,7 @@ func gatewayYAML(options ...string) string {
 	for _, o := range options {
 		extra.WriteString("          " + o + "\n")
 	}
-	return fmt.Sprintf(`http:
-  routers:
-    api:
-      rule: "PathPrefix(%s)"
-      entryPoints: [web]
-      middlewares: [auth]
-      service: echo
-  middlewares:
-    auth:
-      plugin:
-        tokengate:
-          issuer: tokengate-e2e
+	return apiRouterYAML + fmt.Sprintf(`          issuer: tokengate-e2e
 %s          keys:
             - id: k1
               algorithm: HS256
@@ -62,8 +51,24 @@ func gatewayYAML(options ...string) string {
               passwordHash: %q
               role: client
               networkIds: "1,2"
-`, "`/`", extra.String(), testSecret, aliceHash, bobHash)
+`, extra.String(), testSecret, aliceHash, bobHash)
 }
+
+// apiRouterYAML opens a dynamic configuration with one router "api" that
+// sends every path through the tokengate middleware "auth" to the echo
+// backend; the plugin's options follow, indented by 10 spaces.
+const apiRouterYAML = `http:
+  routers:
+    api:
+      rule: "PathPrefix(` + "`/`" + `)"
+      entryPoints: [web]
+      middlewares: [auth]
+      service: echo
+  middlewares:
+    auth:
+      plugin:
+        tokengate:
+`
 
 // ---------------------------------------------------------------------------
 // Dynamic configurations built from Go values.
