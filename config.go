@@ -19,9 +19,12 @@ type Config struct {
 	AccessTokenLifetime string `json:"accessTokenLifetime,omitempty"`
 	// RefreshTokenLifetime is how long a refresh token lives. Default "4380h".
 	RefreshTokenLifetime string `json:"refreshTokenLifetime,omitempty"`
-	// CreateMaxLifetime caps the expiration and refreshExpiration of tokens
-	// minted at <basePath>/create. Default "4380h".
+	// CreateMaxLifetime caps the refreshExpiration of tokens minted at
+	// <basePath>/create. Default "4380h".
 	CreateMaxLifetime string `json:"createMaxLifetime,omitempty"`
+	// CreateMaxAccessLifetime caps the expiration of access tokens minted
+	// at <basePath>/create. Default empty: AccessTokenLifetime.
+	CreateMaxAccessLifetime string `json:"createMaxAccessLifetime,omitempty"`
 	// MaxBodyBytes bounds token-service request bodies. Default 65536.
 	MaxBodyBytes int64 `json:"maxBodyBytes,omitempty"`
 	// Keys is the key set: exactly one signing key and any number of
@@ -67,10 +70,32 @@ type Config struct {
 	// MaxTokenBytes refuses longer tokens unparsed. Default 8192.
 	MaxTokenBytes int `json:"maxTokenBytes,omitempty"`
 	// TokenCookie also takes the token from this cookie. Default empty (off).
+	// On unsafe methods (anything but GET, HEAD, OPTIONS) a cookie token is
+	// accepted only with the CookieCSRFHeader header or an Origin listed in
+	// AllowedOrigins, so that a cross-site form cannot use it.
 	TokenCookie string `json:"tokenCookie,omitempty"`
+	// CookieCSRFHeader is the header whose presence proves a request with a
+	// cookie token was not a cross-site form (browsers send custom headers
+	// cross-site only after a CORS preflight). Default "X-Requested-With".
+	CookieCSRFHeader string `json:"cookieCSRFHeader,omitempty"`
+	// AllowedOrigins are origins (scheme://host[:port]) whose requests may
+	// use a cookie token on unsafe methods without CookieCSRFHeader.
+	// Default empty.
+	AllowedOrigins []string `json:"allowedOrigins,omitempty"`
 	// TokenQuery also takes the token from this query parameter, removed
-	// before the request goes on. Default empty (off).
+	// before the request goes on, on WebSocket upgrade requests only.
+	// Default empty (off).
 	TokenQuery string `json:"tokenQuery,omitempty"`
+	// TokenQueryAnyRequest accepts the query token on every request, not
+	// only WebSocket upgrades. Traefik's access log records the query
+	// before any middleware runs. Default false.
+	TokenQueryAnyRequest bool `json:"tokenQueryAnyRequest,omitempty"`
+	// KeepOverrideHeaders forwards the method and URL override headers
+	// (X-HTTP-Method-Override, X-HTTP-Method, X-Method-Override,
+	// X-Original-URL, X-Rewrite-URL), which otherwise are removed: a
+	// backend that honours them would serve another method or path than the
+	// one the rules checked. Default false.
+	KeepOverrideHeaders bool `json:"keepOverrideHeaders,omitempty"`
 	// Realm is the realm in WWW-Authenticate challenges. Default "tokengate".
 	Realm string `json:"realm,omitempty"`
 	// IdentityHeaders names the headers that carry the caller's identity to
@@ -148,7 +173,8 @@ type RuleConfig struct {
 }
 
 // IdentityHeaders names the identity headers; an empty name leaves that
-// header out.
+// header out. Client-sent copies of every name, default or configured, are
+// removed, also when written with "_" for "-".
 type IdentityHeaders struct {
 	UserID      string `json:"userId,omitempty"`      // default X-Auth-User-Id
 	Login       string `json:"login,omitempty"`       // default X-Auth-Login
@@ -156,6 +182,9 @@ type IdentityHeaders struct {
 	Actions     string `json:"actions,omitempty"`     // default X-Auth-Actions
 	Networks    string `json:"networks,omitempty"`    // default X-Auth-Networks
 	DeviceTypes string `json:"deviceTypes,omitempty"` // default X-Auth-Device-Types
+	// ActorID carries who minted the token at <basePath>/create (its "act"
+	// claim); absent for tokens from a login.
+	ActorID string `json:"actorId,omitempty"` // default X-Auth-Actor-Id
 }
 
 // KeyConfig is one signing or verify-only key.

@@ -13,50 +13,95 @@ import (
 	"github.com/tokengate/tokengate/users"
 )
 
-// create mints an access and a refresh token for another user, on behalf of
-// a caller whose access token holds ManageToken (DeviceHive's
-// POST /token/create). Unlike DeviceHive, what is minted must lie within
-// both the caller's token and the target user's own rights, and within the
-// configured maximum lifetime.
+// create mints an access and a refresh token on behalf of a caller whose
+// access token holds ManageToken (DeviceHive's POST /token/create). Unlike
+// DeviceHive, a caller mints for another user only when its token also
+// holds ManageUser; what is minted lies within both the caller's token and
+// the target user's own rights, and within the configured maximum
+// lifetimes; and the tokens record who minted them (RFC 8693 "act").
 func (g *gate) create(r *http.Request, body map[string]any) (pair, error) {
-	token, ok := requestToken(g, r)
-	if !ok {
-		return pair{}, badRequest("request carries more than one token")
-	}
-	caller, err := identify(g, token)
+	caller, err := g.createCaller(r)
 	if err != nil {
 		return pair{}, err
 	}
-	if !permissions.Allows(caller.actions, permissions.ManageToken) {
-		return pair{}, &httpError{status: http.StatusForbidden, msg: "Access is denied"}
-	}
-
 	userID, err := intField(body, "userId")
 	if err != nil {
 		return pair{}, err
 	}
+	u, err := g.createTarget(caller, userID)
+	if err != nil {
+		return pair{}, err
+	}
+	claims, err := narrow(caller, u, body)
+	if err != nil {
+		return pair{}, err
+	}
+	claims.ActorID = caller.userID
+	now := time.Now()
+	accessExp, err := expiryField(body, "expiration", now, g.createMaxAccess, g.createMaxAccess)
+	if err != nil {
+		return pair{}, err
+	}
+	refreshExp, err := expiryField(body, "refreshExpiration", now, g.tokens.Lifetime(tokens.Refresh), g.createMaxLifetime)
+	if err != nil {
+		return pair{}, err
+	}
+	return g.issuePair(claims, accessExp, refreshExp)
+}
+
+// createCaller returns the verified identity of the caller, which must hold
+// ManageToken.
+func (g *gate) createCaller(r *http.Request) (*identity, error) {
+	token, refusal := requestToken(g, r)
+	if refusal != nil {
+		return nil, refusal
+	}
+	caller, err := identify(g, token)
+	if err != nil {
+		return nil, err
+	}
+	if !permissions.Allows(caller.actions, permissions.ManageToken) {
+		return nil, &httpError{status: http.StatusForbidden, msg: "Access is denied"}
+	}
+	return caller, nil
+}
+
+// createTarget returns the user to mint for: the caller itself, or another
+// user when the caller's token holds ManageUser (checked before the user is
+// looked up, so that other callers learn nothing of which users exist).
+func (g *gate) createTarget(caller *identity, userID int64) (users.User, error) {
+	if userID != caller.userID && !permissions.Allows(caller.actions, permissions.ManageUser) {
+		return users.User{}, &httpError{status: http.StatusForbidden,
+			msg: "a token for another user needs ManageUser: without it, mint only for yourself"}
+	}
 	u, found := g.users.ByID(userID)
 	if !found {
-		return pair{}, &httpError{status: http.StatusNotFound, msg: fmt.Sprintf("User with id = %d not found", userID)}
+		return users.User{}, &httpError{status: http.StatusNotFound, msg: fmt.Sprintf("User with id = %d not found", userID)}
 	}
 	if u.Status != users.StatusActive {
-		return pair{}, &httpError{status: http.StatusForbidden, msg: "user is " + u.Status}
+		return users.User{}, &httpError{status: http.StatusForbidden, msg: "user is " + u.Status}
 	}
+	return u, nil
+}
 
+// narrow returns the claims of a token for u, within the caller's token and
+// u's own rights, narrowed further to the actions, networkIds and
+// deviceTypeIds the body asks for. Absent (or null) lists get everything
+// both caller and user may have; asking for more is refused, never cut.
+func narrow(caller *identity, u users.User, body map[string]any) (tokens.Claims, error) {
 	claims := userClaims(u)
-	// Absent (or null) lists get everything both caller and user may have.
 	claims.Actions = permissions.IntersectActions(caller.actions, u.Actions)
 	claims.NetworkIDs = permissions.IntersectIDs(caller.networkIDs, u.NetworkIDs)
 	claims.DeviceTypeIDs = permissions.IntersectIDs(caller.deviceTypeIDs, u.DeviceTypeIDs)
 	if v := body["actions"]; v != nil {
 		requested, err := actionsField(v)
 		if err != nil {
-			return pair{}, err
+			return tokens.Claims{}, err
 		}
 		for _, a := range requested {
 			// Allows(list, Any) holds only when the list itself holds Any.
 			if !permissions.Allows(claims.Actions, a) {
-				return pair{}, exceeds("action " + a.String())
+				return tokens.Claims{}, exceeds("action " + a.String())
 			}
 		}
 		claims.Actions = requested
@@ -75,41 +120,17 @@ func (g *gate) create(r *http.Request, body map[string]any) (pair, error) {
 		}
 		requested, err := idsField(v, l.field)
 		if err != nil {
-			return pair{}, err
+			return tokens.Claims{}, err
 		}
 		for _, id := range requested {
 			// ContainsID(list, "*") holds only when the list itself holds "*".
 			if !permissions.ContainsID(*l.dst, id) {
-				return pair{}, exceeds(l.field + " " + id)
+				return tokens.Claims{}, exceeds(l.field + " " + id)
 			}
 		}
 		*l.dst = requested
 	}
-
-	now := time.Now()
-	maxExp := now.Add(g.createMaxLifetime).Unix()
-	accessExp, err := expiryField(body, "expiration", now, now.Add(g.tokens.Lifetime(tokens.Access)).Unix(), maxExp)
-	if err != nil {
-		return pair{}, err
-	}
-	refreshExp, err := expiryField(body, "refreshExpiration", now, now.Add(g.tokens.Lifetime(tokens.Refresh)).Unix(), maxExp)
-	if err != nil {
-		return pair{}, err
-	}
-
-	claims.Type = tokens.Access
-	claims.ExpiresAt = accessExp
-	access, _, err := g.tokens.Issue(claims)
-	if err != nil {
-		return pair{}, err
-	}
-	claims.Type = tokens.Refresh
-	claims.ExpiresAt = refreshExp
-	refresh, _, err := g.tokens.Issue(claims)
-	if err != nil {
-		return pair{}, err
-	}
-	return pair{access: access, refresh: refresh}, nil
+	return claims, nil
 }
 
 func exceeds(what string) error {
@@ -190,15 +211,16 @@ func idsField(v any, field string) ([]string, error) {
 }
 
 // expiryField reads an optional UTC date, DeviceHive's
-// yyyy-MM-dd'T'HH:mm:ss.SSS or RFC 3339, as Unix seconds: def when absent,
-// an error when past or beyond latest.
-func expiryField(body map[string]any, field string, now time.Time, def, latest int64) (int64, error) {
+// yyyy-MM-dd'T'HH:mm:ss.SSS or RFC 3339, as Unix seconds: now+def (at most
+// now+limit) when absent, an error when past or beyond now+limit.
+func expiryField(body map[string]any, field string, now time.Time, def, limit time.Duration) (int64, error) {
+	latest := now.Add(limit).Unix()
 	v := body[field]
 	if v == nil {
-		if def > latest {
+		if def > limit {
 			return latest, nil
 		}
-		return def, nil
+		return now.Add(def).Unix(), nil
 	}
 	s, ok := v.(string)
 	if !ok {

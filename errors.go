@@ -30,6 +30,9 @@ func statusOf(err error) (int, string) {
 	if he, ok := err.(*httpError); ok {
 		return he.status, he.msg
 	}
+	if errors.Is(err, users.ErrPasswordTooLong) {
+		return http.StatusBadRequest, err.Error()
+	}
 	// One condition per case: under Yaegi a tagless switch case with a list
 	// (case a, b:) tests only its first expression.
 	if errors.Is(err, users.ErrBadCredentials) || errors.Is(err, users.ErrUserLocked) ||

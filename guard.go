@@ -2,106 +2,14 @@ package tokengate
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tokengate/tokengate/directory"
 	"github.com/tokengate/tokengate/permissions"
 	"github.com/tokengate/tokengate/tokens"
+	"github.com/tokengate/tokengate/users"
 )
-
-// identity is a verified access token, ready to be forwarded: the header
-// values are computed once, when the token is first verified.
-type identity struct {
-	keys          *tokens.KeySet // the key set that verified the token
-	actions       []permissions.Action
-	actionMask    uint32 // bit a set when the token allows action a
-	networkIDs    []string
-	deviceTypeIDs []string
-	expiresAt     int64      // the token's exp, Unix seconds
-	values        [][]string // header values, aligned with gate.headers
-}
-
-// identityHeader is one configured identity header, canonicalised in New.
-type identityHeader struct {
-	name string
-	kind int // one of the header* constants: which claim it carries
-}
-
-// The claims an identity header can carry.
-const (
-	headerUserID = iota
-	headerLogin
-	headerRole
-	headerActions
-	headerNetworks
-	headerDeviceTypes
-)
-
-// defaultIdentityHeaders are the default identity header names. A client
-// copy of any of them is removed even when the configuration renames or
-// drops that header, so that a backend still reading a default name never
-// sees a value the gate did not set.
-func defaultIdentityHeaders() IdentityHeaders {
-	return IdentityHeaders{
-		UserID:      "X-Auth-User-Id",
-		Login:       "X-Auth-Login",
-		Role:        "X-Auth-Role",
-		Actions:     "X-Auth-Actions",
-		Networks:    "X-Auth-Networks",
-		DeviceTypes: "X-Auth-Device-Types",
-	}
-}
-
-// stripNames lists the default identity header names the configured headers
-// do not set, canonicalised: they are removed from every forwarded request.
-func stripNames(headers []identityHeader) []string {
-	var out []string
-	for _, d := range identityHeaders(defaultIdentityHeaders()) {
-		set := false
-		for _, h := range headers {
-			if h.name == d.name {
-				set = true
-			}
-		}
-		if !set {
-			out = append(out, d.name)
-		}
-	}
-	return out
-}
-
-func identityHeaders(cfg IdentityHeaders) []identityHeader {
-	names := []string{cfg.UserID, cfg.Login, cfg.Role, cfg.Actions, cfg.Networks, cfg.DeviceTypes}
-	var out []identityHeader
-	for kind, name := range names {
-		if name != "" {
-			out = append(out, identityHeader{name: http.CanonicalHeaderKey(name), kind: kind})
-		}
-	}
-	return out
-}
-
-// headerValues computes the identity header values of verified claims,
-// once per token: straight-line code, as this runs for every token
-// verified and under Yaegi each call costs.
-func headerValues(headers []identityHeader, c tokens.Claims) [][]string {
-	var all [6]string
-	all[headerUserID] = strconv.FormatInt(c.UserID, 10)
-	all[headerLogin] = c.Login
-	all[headerRole] = c.Role
-	all[headerActions] = strings.Join(permissions.Names(c.Actions), ",")
-	all[headerNetworks] = strings.Join(c.NetworkIDs, ",")
-	all[headerDeviceTypes] = strings.Join(c.DeviceTypeIDs, ",")
-	values := make([][]string, len(headers))
-	for i, h := range headers {
-		// One-element slices with no spare capacity: forwarded requests
-		// share them, and an append downstream must copy, not write here.
-		values[i] = []string{all[h.kind]}
-	}
-	return values
-}
 
 // guard lets a request through only with a valid access token whose
 // actions allow what the request does, and forwards the caller's identity.
@@ -120,9 +28,9 @@ func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 		passUnauthenticated(g, w, r)
 		return
 	}
-	token, ok := requestToken(g, r)
-	if !ok {
-		g.challenge(w, http.StatusBadRequest, "invalid_request", "request carries more than one token")
+	token, refusal := requestToken(g, r)
+	if refusal != nil {
+		refuseRequest(g, w, refusal)
 		return
 	}
 	id, err := identify(g, token)
@@ -152,14 +60,14 @@ func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 	forward(g, w, r, id.values)
 }
 
-// passUnauthenticated forwards a request that needs no token. Identity
-// headers come only from the gate: client-sent copies are dropped.
-func passUnauthenticated(g *gate, w http.ResponseWriter, r *http.Request) {
-	for _, name := range g.headerNames {
-		delete(r.Header, name)
+// refuseRequest answers a request whose token could not be taken from
+// it: 400 with a challenge, or 403 for a cookie token without CSRF proof.
+func refuseRequest(g *gate, w http.ResponseWriter, refusal *httpError) {
+	if refusal.status == http.StatusBadRequest {
+		g.challenge(w, refusal.status, "invalid_request", refusal.msg)
+		return
 	}
-	scrub(g, r)
-	g.next.ServeHTTP(w, r)
+	deny(w, refusal.status, refusal.msg)
 }
 
 // refuseToken answers a missing or invalid token.
@@ -206,31 +114,15 @@ func remember(g *gate, r *http.Request, token string, m permissions.Match, match
 			deadline = t
 		}
 	}
+	if g.usersReload {
+		// Nor the users file's state of the token's user.
+		if t := g.users.NextCheck(); t < deadline {
+			deadline = t
+		}
+	}
 	if deadline > now {
 		d := &decision{method: r.Method, deadline: time.Unix(0, deadline), values: id.values}
 		g.memo.add(r.URL.Path, auth[0], d, time.Unix(0, now))
-	}
-}
-
-// forward sets the identity headers, which replaces any client-sent
-// copies, and passes the request on.
-func forward(g *gate, w http.ResponseWriter, r *http.Request, values [][]string) {
-	h := r.Header
-	for i, name := range g.headerNames {
-		h[name] = values[i]
-	}
-	scrub(g, r)
-	g.next.ServeHTTP(w, r)
-}
-
-// scrub removes the default identity header names the configuration does
-// not set, and the Authorization header when it is not to be forwarded.
-func scrub(g *gate, r *http.Request) {
-	for _, name := range g.stripNames {
-		delete(r.Header, name)
-	}
-	if !g.forwardAuthorization {
-		delete(r.Header, "Authorization")
 	}
 }
 
@@ -252,7 +144,8 @@ func identify(g *gate, token string) (*identity, error) {
 	if token == "" {
 		return nil, tokens.ErrMissing
 	}
-	if id, ok := g.cache.get(token); ok && (!g.keysReload || id.keys == g.tokens.Keys()) {
+	if id, ok := g.cache.get(token); ok && (!g.keysReload || id.keys == g.tokens.Keys()) &&
+		(!g.usersReload || id.usersVersion == g.users.Version()) {
 		return id, nil
 	}
 	return verify(g, token)
@@ -265,16 +158,15 @@ func verify(g *gate, token string) (*identity, error) {
 	if err != nil {
 		return nil, err
 	}
-	if claims.FromDeviceHive {
-		// A DeviceHive token names only the user id: take the login and
-		// role from the users configured here, when the user is one.
-		if u, ok := g.users.ByID(claims.UserID); ok {
-			claims.Login = u.Login
-			claims.Role = u.Role
-		}
+	version := g.users.Version()
+	if err := checkHolders(g, &claims); err != nil {
+		return nil, err
 	}
 	id := &identity{
 		keys:          keys,
+		userID:        claims.UserID,
+		actorID:       claims.ActorID,
+		usersVersion:  version,
 		actions:       claims.Actions,
 		actionMask:    permissions.Mask(claims.Actions),
 		networkIDs:    claims.NetworkIDs,
@@ -286,6 +178,40 @@ func verify(g *gate, token string) (*identity, error) {
 	return id, nil
 }
 
+// checkHolders refuses a token whose user, or whose minter, was removed,
+// locked or disabled since it was issued. A DeviceHive token names only the
+// user id: its login and role come from the users configured here, when
+// the user is one; the DeviceHive server vouches for users unknown here.
+func checkHolders(g *gate, c *tokens.Claims) error {
+	u, found := g.users.ByID(c.UserID)
+	if c.FromDeviceHive && found {
+		c.Login = u.Login
+		c.Role = u.Role
+	}
+	if err := holderState(u, found || !c.FromDeviceHive, "user"); err != nil {
+		return err
+	}
+	if c.ActorID == 0 || c.ActorID == c.UserID {
+		return nil
+	}
+	a, _ := g.users.ByID(c.ActorID)
+	return holderState(a, true, "the user who minted the token")
+}
+
+// holderState refuses a token held for u, who must exist when required;
+// who names u in the message.
+func holderState(u users.User, required bool, who string) error {
+	switch {
+	case u.ID == 0 && required:
+		return &httpError{status: http.StatusUnauthorized, msg: who + " no longer exists"}
+	case u.Status == users.StatusLocked:
+		return &httpError{status: http.StatusUnauthorized, msg: who + " is locked"}
+	case u.Status == users.StatusDisabled:
+		return &httpError{status: http.StatusUnauthorized, msg: who + " is disabled"}
+	}
+	return nil
+}
+
 // checkScope enforces a matched rule's bindings against the token's
 // networks and device types. It returns 0 when the request may pass, else
 // the status to refuse it with. Path-bound values come from the match,
@@ -294,8 +220,8 @@ func verify(g *gate, token string) (*identity, error) {
 func checkScope(g *gate, r *http.Request, m permissions.Match, id *identity) int {
 	if b := m.Scope.Network; b.Kind != "" {
 		v := m.NetworkID
-		if b.Kind != "path" {
-			v = boundValue(r, b)
+		if b.Kind != "path" && !boundValue(r, b, &v) {
+			return http.StatusBadRequest
 		}
 		if !inScope(id.networkIDs, v) {
 			return http.StatusForbidden
@@ -303,8 +229,8 @@ func checkScope(g *gate, r *http.Request, m permissions.Match, id *identity) int
 	}
 	if b := m.Scope.DeviceType; b.Kind != "" {
 		v := m.DeviceTypeID
-		if b.Kind != "path" {
-			v = boundValue(r, b)
+		if b.Kind != "path" && !boundValue(r, b, &v) {
+			return http.StatusBadRequest
 		}
 		if !inScope(id.deviceTypeIDs, v) {
 			return http.StatusForbidden
@@ -312,8 +238,8 @@ func checkScope(g *gate, r *http.Request, m permissions.Match, id *identity) int
 	}
 	if b := m.Scope.Device; b.Kind != "" {
 		deviceID := m.DeviceID
-		if b.Kind != "path" {
-			deviceID = boundValue(r, b)
+		if b.Kind != "path" && !boundValue(r, b, &deviceID) {
+			return http.StatusBadRequest
 		}
 		if deviceID == "" {
 			// No device named: only a token scoped to everything may pass.
@@ -336,13 +262,25 @@ func checkScope(g *gate, r *http.Request, m permissions.Match, id *identity) int
 	return 0
 }
 
-// boundValue returns the value a query or header binding names in the
-// request (checkScope reads path bindings from the match itself).
-func boundValue(r *http.Request, b permissions.Binding) string {
+// boundValue sets *v to the value a query or header binding names in the
+// request (checkScope reads path bindings from the match itself). It
+// reports false when the request names it more than once: the gate would
+// check one value and the backend might read another.
+func boundValue(r *http.Request, b permissions.Binding, v *string) bool {
+	var values []string
 	if b.Kind == "query" {
-		return r.URL.Query().Get(b.Name)
+		values = r.URL.Query()[b.Name]
+	} else {
+		values = r.Header.Values(b.Name)
 	}
-	return r.Header.Get(b.Name)
+	if len(values) > 1 {
+		return false
+	}
+	*v = ""
+	if len(values) == 1 {
+		*v = values[0]
+	}
+	return true
 }
 
 // inScope: a named id must be in the list (or the list holds "*"); a
@@ -357,71 +295,14 @@ func inScope(list []string, id string) bool {
 
 func scopeMessage(status int) string {
 	switch status {
+	case http.StatusBadRequest:
+		return "a parameter or header the route is bound to appears more than once"
 	case http.StatusNotFound:
 		return "Device not found"
 	case http.StatusServiceUnavailable:
 		return "device directory is unavailable, try again later"
 	}
 	return "Access is denied"
-}
-
-// requestToken collects the token from the Authorization header and, when
-// configured, a cookie and a query parameter. It returns false when the
-// request carries two different tokens or several Authorization headers.
-// A token taken from the query is removed from the forwarded URL.
-func requestToken(g *gate, r *http.Request) (string, bool) {
-	auth := r.Header["Authorization"]
-	if len(auth) > 1 {
-		return "", false
-	}
-	token := ""
-	if len(auth) == 1 {
-		token = bearerValue(auth[0])
-	}
-	if g.tokenCookie == "" && g.tokenQuery == "" {
-		return token, true
-	}
-	return otherTokens(g, r, token)
-}
-
-// otherTokens adds the cookie and query tokens to the header's, if any.
-func otherTokens(g *gate, r *http.Request, token string) (string, bool) {
-	if g.tokenCookie != "" {
-		if c, err := r.Cookie(g.tokenCookie); err == nil && c.Value != "" {
-			if token != "" && token != c.Value {
-				return "", false
-			}
-			token = c.Value
-		}
-	}
-	if g.tokenQuery != "" && r.URL.RawQuery != "" {
-		q := r.URL.Query()
-		if values, present := q[g.tokenQuery]; present {
-			for _, v := range values {
-				if v == "" {
-					continue
-				}
-				if token != "" && token != v {
-					return "", false
-				}
-				token = v
-			}
-			q.Del(g.tokenQuery)
-			r.URL.RawQuery = q.Encode()
-			// Traefik's proxy builds the upstream request target from
-			// RequestURI, not from URL: rewrite both, or the token leaks.
-			r.RequestURI = r.URL.RequestURI()
-		}
-	}
-	return token, true
-}
-
-// bearerValue returns the token of an Authorization header value, or "".
-func bearerValue(h string) string {
-	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-		return strings.TrimSpace(h[7:])
-	}
-	return ""
 }
 
 // challenge answers 400 or 401 with an RFC 6750 WWW-Authenticate header.

@@ -216,7 +216,15 @@ func TestGuardOptions(t *testing.T) {
 		{desc: "cookie ignored unless configured", change: func(cfg *tokengate.Config) {}, method: "GET", path: "/device/d1", header: func(a string) []string { return []string{"Cookie", "tg=" + a} }, code: 401},
 		{desc: "same token twice is fine", change: func(cfg *tokengate.Config) { cfg.TokenCookie = "tg" }, method: "GET", path: "/device/d1", header: func(a string) []string { return []string{"Cookie", "tg=" + a, "Authorization", "Bearer " + a} }, code: 418},
 		{desc: "two different tokens", change: func(cfg *tokengate.Config) { cfg.TokenCookie = "tg" }, method: "GET", path: "/device/d1", header: func(a string) []string { return []string{"Cookie", "tg=other", "Authorization", "Bearer " + a} }, code: 400},
-		{desc: "token from the query", change: func(cfg *tokengate.Config) { cfg.TokenQuery = "access_token" }, method: "GET", path: "/device/d1?access_token=TOKEN&x=1", header: func(string) []string { return nil }, code: 418},
+		{desc: "token from the query", change: func(cfg *tokengate.Config) { cfg.TokenQuery = "access_token" }, method: "GET", path: "/device/d1?access_token=TOKEN&x=1", header: webSocket, code: 418},
+		{desc: "query token on a plain request", change: func(cfg *tokengate.Config) { cfg.TokenQuery = "access_token" }, method: "GET", path: "/device/d1?access_token=TOKEN&x=1", header: func(string) []string { return nil }, code: 400},
+		{desc: "query token on any request when asked", change: func(cfg *tokengate.Config) { cfg.TokenQuery = "access_token"; cfg.TokenQueryAnyRequest = true }, method: "GET", path: "/device/d1?access_token=TOKEN&x=1", header: func(string) []string { return nil }, code: 418},
+		{desc: "upgrade to something else", change: func(cfg *tokengate.Config) { cfg.TokenQuery = "access_token" }, method: "GET", path: "/device/d1?access_token=TOKEN", header: func(string) []string { return []string{"Upgrade", "h2c", "Connection", "Upgrade"} }, code: 400},
+		{desc: "cookie token on POST without CSRF header", change: func(cfg *tokengate.Config) { cfg.TokenCookie = "tg" }, method: "POST", path: "/device/d1/notification", header: func(a string) []string { return []string{"Cookie", "tg=" + a} }, code: 403},
+		{desc: "cookie token on POST with CSRF header", change: func(cfg *tokengate.Config) { cfg.TokenCookie = "tg" }, method: "POST", path: "/device/d1/notification", header: func(a string) []string { return []string{"Cookie", "tg=" + a, "X-Requested-With", "XMLHttpRequest"} }, code: 418},
+		{desc: "cookie token on POST from an allowed origin", change: func(cfg *tokengate.Config) { cfg.TokenCookie = "tg"; cfg.AllowedOrigins = []string{"https://app.example"} }, method: "POST", path: "/device/d1/notification", header: func(a string) []string { return []string{"Cookie", "tg=" + a, "Origin", "https://app.example"} }, code: 418},
+		{desc: "cookie token on POST from another origin", change: func(cfg *tokengate.Config) { cfg.TokenCookie = "tg"; cfg.AllowedOrigins = []string{"https://app.example"} }, method: "POST", path: "/device/d1/notification", header: func(a string) []string { return []string{"Cookie", "tg=" + a, "Origin", "https://evil.example"} }, code: 403},
+		{desc: "cookie token on GET needs no CSRF proof", change: func(cfg *tokengate.Config) { cfg.TokenCookie = "tg" }, method: "GET", path: "/device/d1", header: func(a string) []string { return []string{"Cookie", "tg=" + a} }, code: 418},
 		{desc: "query and header differ", change: func(cfg *tokengate.Config) { cfg.TokenQuery = "access_token" }, method: "GET", path: "/device/d1?access_token=other", header: bearer, code: 400},
 		{desc: "query ignored unless configured", change: func(cfg *tokengate.Config) {}, method: "GET", path: "/device/d1?access_token=TOKEN", header: func(string) []string { return nil }, code: 401},
 		{desc: "cache off still verifies", change: func(cfg *tokengate.Config) { cfg.CacheTTL = "0s" }, method: "GET", path: "/device/d1", header: bearer, code: 418},
@@ -318,4 +326,10 @@ func TestMemoRequestLineIsExact(t *testing.T) {
 	if next.called || res.code == 418 {
 		t.Fatalf("a different request line passed on the memo: %d", res.code)
 	}
+}
+
+// webSocket is the header of a WebSocket upgrade request, the one request a
+// query token is accepted on by default.
+func webSocket(string) []string {
+	return []string{"Upgrade", "websocket", "Connection", "keep-alive, Upgrade"}
 }

@@ -129,7 +129,7 @@ func (g *gate) serveOperation(w http.ResponseWriter, r *http.Request, route stri
 		p, err = g.loginFrom(body, "username")
 	case op == "refresh_operation_token":
 		if _, inBody := body["refresh_token"]; !inBody {
-			if bearer := bearerToken(r); bearer != "" {
+			if bearer := bearerValue(r.Header.Get("Authorization")); bearer != "" {
 				body["refresh_token"] = bearer
 			}
 		}
@@ -164,13 +164,21 @@ func (g *gate) loginFrom(body map[string]any, loginField string) (pair, error) {
 	if err != nil {
 		return pair{}, err
 	}
-	claims := userClaims(u)
+	return g.issuePair(userClaims(u), 0, 0)
+}
+
+// issuePair signs an access and a refresh token with the same claims,
+// expiring at accessExp and refreshExp (Unix seconds; 0 for the default
+// lifetimes).
+func (g *gate) issuePair(claims tokens.Claims, accessExp, refreshExp int64) (pair, error) {
 	claims.Type = tokens.Access
+	claims.ExpiresAt = accessExp
 	access, _, err := g.tokens.Issue(claims)
 	if err != nil {
 		return pair{}, err
 	}
 	claims.Type = tokens.Refresh
+	claims.ExpiresAt = refreshExp
 	refresh, _, err := g.tokens.Issue(claims)
 	if err != nil {
 		return pair{}, err
@@ -179,8 +187,9 @@ func (g *gate) loginFrom(body map[string]any, loginField string) (pair, error) {
 }
 
 // refreshFrom trades the refresh token found under field for a new access
-// token. The user must still exist and be active, and the new token never
-// grants more than both the refresh token and the user's current rights.
+// token. The user, and the user who minted the token if another, must still
+// exist and be active, and the new token never grants more than the refresh
+// token and their current rights.
 func (g *gate) refreshFrom(body map[string]any, field string) (pair, error) {
 	token, err := stringField(body, field)
 	if err != nil {
@@ -190,27 +199,30 @@ func (g *gate) refreshFrom(body map[string]any, field string) (pair, error) {
 	if err != nil {
 		return pair{}, err
 	}
+	if err := checkHolders(g, &rc); err != nil {
+		return pair{}, err
+	}
 	u, ok := g.users.ByID(rc.UserID)
-	switch {
-	case !ok && rc.FromDeviceHive:
-		// A DeviceHive user unknown here: the DeviceHive server vouched for
-		// the scopes, which carry over unchanged.
+	if !ok {
+		// A DeviceHive user unknown here (checkHolders refused any other):
+		// the DeviceHive server vouched for the scopes, which carry over.
 		rc.Type = tokens.Access
 		rc.ExpiresAt = 0
 		access, _, err := g.tokens.Issue(rc)
 		return pair{access: access}, err
-	case !ok:
-		return pair{}, tokens.ErrInvalidClaims
-	case u.Status == users.StatusLocked:
-		return pair{}, users.ErrUserLocked
-	case u.Status == users.StatusDisabled:
-		return pair{}, users.ErrUserDisabled
 	}
 	claims := userClaims(u)
 	claims.Type = tokens.Access
+	claims.ActorID = rc.ActorID
 	claims.Actions = permissions.IntersectActions(rc.Actions, u.Actions)
 	claims.NetworkIDs = permissions.IntersectIDs(rc.NetworkIDs, u.NetworkIDs)
 	claims.DeviceTypeIDs = permissions.IntersectIDs(rc.DeviceTypeIDs, u.DeviceTypeIDs)
+	if a, minted := g.users.ByID(rc.ActorID); minted && rc.ActorID != rc.UserID {
+		// Nor more than the minter may grant today.
+		claims.Actions = permissions.IntersectActions(claims.Actions, a.Actions)
+		claims.NetworkIDs = permissions.IntersectIDs(claims.NetworkIDs, a.NetworkIDs)
+		claims.DeviceTypeIDs = permissions.IntersectIDs(claims.DeviceTypeIDs, a.DeviceTypeIDs)
+	}
 	access, _, err := g.tokens.Issue(claims)
 	if err != nil {
 		return pair{}, err
@@ -274,11 +286,6 @@ func stringField(body map[string]any, field string) (string, error) {
 		return "", badRequest("%s must not be blank", field)
 	}
 	return s, nil
-}
-
-// bearerToken returns the token of an "Authorization: Bearer" header.
-func bearerToken(r *http.Request) string {
-	return bearerValue(r.Header.Get("Authorization"))
 }
 
 // serveJWKS publishes the public keys of the key set in force. With only

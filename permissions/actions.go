@@ -60,14 +60,23 @@ func (a Action) String() string {
 // Valid reports whether a is one of DeviceHive's action ids.
 func (a Action) Valid() bool { return a >= 0 && int(a) < len(actionNames) }
 
+// deviceStateAlias is an action name DeviceHive 2.x clients still send
+// (its /token/create documentation lists it) that DeviceHive's current
+// action table no longer has: reading a device's state is reading the
+// device, so it stands for GetDevice.
+const deviceStateAlias = "GetDeviceState"
+
 // ParseAction accepts an action by DeviceHive name (case-insensitive, "*" for
-// any) or by numeric id.
+// any) or by numeric id. GetDeviceState is read as GetDevice.
 func ParseAction(s string) (Action, error) {
 	s = strings.TrimSpace(s)
 	for i, name := range actionNames {
 		if strings.EqualFold(s, name) {
 			return Action(i), nil
 		}
+	}
+	if strings.EqualFold(s, deviceStateAlias) {
+		return GetDevice, nil
 	}
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil && Action(n).Valid() {
 		return Action(n), nil

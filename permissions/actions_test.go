@@ -20,6 +20,8 @@ func TestParseAction(t *testing.T) {
 		{in: " ManageToken ", want: permissions.ManageToken},
 		{in: "18", want: permissions.ManageDeviceType},
 		{in: "0", want: permissions.Any},
+		{in: "GetDeviceState", want: permissions.GetDevice},
+		{in: "getdevicestate", want: permissions.GetDevice},
 		{in: "19", wantErr: true},
 		{in: "-1", wantErr: true},
 		{in: "", wantErr: true},

@@ -73,7 +73,11 @@ type Claims struct {
 	IssuedAt      int64    // Unix seconds
 	ExpiresAt     int64    // Unix seconds
 	ID            string   // jti
-	// FromDeviceHive marks a token minted by a DeviceHive server.
+	// ActorID is the user who minted the token at <basePath>/create (the
+	// RFC 8693 "act" claim's subject); 0 for a token from a login.
+	ActorID int64
+	// FromDeviceHive marks a token minted by a DeviceHive server, or issued
+	// here in exchange for one (claim "src": "devicehive").
 	FromDeviceHive bool
 }
 
@@ -189,6 +193,14 @@ func (s *Service) Issue(c Claims) (string, Claims, error) {
 	if s.opts.Audience != "" {
 		claims["aud"] = s.opts.Audience
 	}
+	if c.ActorID != 0 {
+		claims["act"] = map[string]any{"sub": strconv.FormatInt(c.ActorID, 10)}
+	}
+	if c.FromDeviceHive {
+		// Refreshed from a DeviceHive server's token: its user may be
+		// unknown here, vouched for by that server.
+		claims["src"] = "devicehive"
+	}
 	key := s.Keys().signing
 	token := jwt.NewWithClaims(key.method, claims)
 	token.Header["kid"] = key.ID
@@ -228,7 +240,7 @@ func (s *Service) Verify(token string, want Type) (Claims, error) {
 			return none, err
 		}
 	}
-	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	sig, err := strictBase64.DecodeString(parts[2])
 	if err != nil {
 		return none, ErrMalformed
 	}
@@ -275,9 +287,14 @@ func (s *Service) verifier(segment string) (*Key, error) {
 	return k, nil
 }
 
+// strictBase64 decodes token segments: unpadded base64url whose unused
+// trailing bits are zero, so that no two strings decode to the same bytes
+// and a token has exactly one spelling.
+var strictBase64 = base64.RawURLEncoding.Strict()
+
 // decodeObject decodes a base64url JSON object segment.
 func decodeObject(segment string) (map[string]any, bool) {
-	raw, err := base64.RawURLEncoding.DecodeString(segment)
+	raw, err := strictBase64.DecodeString(segment)
 	if err != nil {
 		return nil, false
 	}
@@ -353,13 +370,34 @@ func (s *Service) checkClaims(mc map[string]any, want Type) (Claims, error) {
 	if sub, _ := mc["sub"].(string); sub != strconv.FormatInt(c.UserID, 10) {
 		return none, ErrInvalidClaims
 	}
+	if act, present := mc["act"]; present {
+		if c.ActorID, ok = actor(act); !ok {
+			return none, ErrInvalidClaims
+		}
+	}
 	c.ID, _ = mc["jti"].(string)
+	c.FromDeviceHive = mc["src"] == "devicehive"
 	c.Login, _ = mc["login"].(string)
 	c.Role, _ = mc["role"].(string)
 	if !readScopes(&c, payload) {
 		return none, ErrInvalidClaims
 	}
 	return c, nil
+}
+
+// actor reads the user id of an RFC 8693 "act" claim, {"sub": "<id>"}.
+// Only the immediate actor is read: tokengate never nests "act".
+func actor(v any) (int64, bool) {
+	act, ok := v.(map[string]any)
+	if !ok {
+		return 0, false
+	}
+	sub, _ := act["sub"].(string)
+	id, err := strconv.ParseInt(sub, 10, 64)
+	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != sub {
+		return 0, false
+	}
+	return id, true
 }
 
 // readScopes copies DeviceHive's "a", "n" and "dt" lists into c.

@@ -312,7 +312,8 @@ func TestVerifyRejects(t *testing.T) {
 		{desc: "oversized", token: good + strings.Repeat("A", 8192), err: tokens.ErrTooLarge},
 		{desc: "garbage", token: "not.a.jwt", err: tokens.ErrMalformed},
 		{desc: "two segments", token: parts[0] + "." + parts[1], err: tokens.ErrMalformed},
-		{desc: "truncated signature", token: good[:len(good)-5], err: tokens.ErrSignature},
+		{desc: "truncated signature", token: good[:len(good)-4], err: tokens.ErrSignature},
+		{desc: "signature cut mid-character", token: good[:len(good)-5], err: tokens.ErrMalformed},
 		{desc: "tampered payload", token: parts[0] + "." + payloadWith(with(validClaims(now), "sub", "1")) + "." + parts[2], err: tokens.ErrSignature},
 		{desc: "refresh as access", token: refresh, want: tokens.Access, err: tokens.ErrWrongType},
 		{desc: "access as refresh", token: access, want: tokens.Refresh, err: tokens.ErrWrongType},
@@ -470,5 +471,48 @@ func TestHeaderForms(t *testing.T) {
 				t.Fatalf("Verify: %v, want %v", err, test.wantErr)
 			}
 		})
+	}
+}
+
+// TestOneSpellingPerToken: a segment whose unused trailing bits are set,
+// or padded, or in the standard alphabet decodes leniently to the same
+// bytes; every such second spelling of a valid token is refused.
+func TestOneSpellingPerToken(t *testing.T) {
+	c := &clock{now: time.Unix(1_800_000_000, 0)}
+	s := newService(t, c, hsKey(t, "k1"))
+	good, _, err := s.Issue(aliceClaims(tokens.Access))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Verify(good, tokens.Access); err != nil {
+		t.Fatalf("the original: %v", err)
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	parts := strings.Split(good, ".")
+	var spellings []string
+	for i, seg := range parts {
+		respell := func(seg string) string {
+			out := append([]string(nil), parts...)
+			out[i] = seg
+			return strings.Join(out, ".")
+		}
+		if unused := map[int]int{2: 4, 3: 2}[len(seg)%4]; unused > 0 {
+			last := strings.IndexByte(alphabet, seg[len(seg)-1])
+			for k := 1; k < 1<<unused; k++ {
+				spellings = append(spellings, respell(seg[:len(seg)-1]+string(alphabet[last^k])))
+			}
+		}
+		spellings = append(spellings, respell(seg+"="), respell(seg+"=="), respell(strings.NewReplacer("-", "+", "_", "/").Replace(seg)+"A"))
+	}
+	for _, token := range spellings {
+		if token == good {
+			continue
+		}
+		if _, err := s.Verify(token, tokens.Access); err == nil {
+			t.Errorf("a second spelling verifies: %s", token)
+		}
+	}
+	if len(spellings) < 6 {
+		t.Fatalf("only %d spellings tried", len(spellings))
 	}
 }

@@ -28,6 +28,9 @@ var (
 	ErrBadCredentials = errors.New("invalid login or password")
 	ErrUserLocked     = errors.New("user is locked")
 	ErrUserDisabled   = errors.New("user is disabled")
+	// ErrPasswordTooLong refuses a password longer than MaxPasswordBytes,
+	// whoever the login: SHA-crypt's cost grows with the password's length.
+	ErrPasswordTooLong = errors.New("password is longer than 256 bytes")
 )
 
 // Roles and statuses.
@@ -38,6 +41,9 @@ const (
 	StatusLocked   = "locked"
 	StatusDisabled = "disabled"
 )
+
+// MaxPasswordBytes bounds the passwords Authenticate checks.
+const MaxPasswordBytes = 256
 
 // MaxFileSize bounds the users file.
 const MaxFileSize = 4 << 20
@@ -95,6 +101,7 @@ type entry struct {
 // most once per check interval; no goroutine is started.
 type Store struct {
 	nextCheck int64 // unix nanoseconds of the next file check; atomic
+	version   int64 // counts the users swapped in from the file; atomic
 
 	// Logf, when set, is told about problems with the users file (once per
 	// distinct problem), and Infof about successful reloads. Messages never
@@ -181,6 +188,11 @@ func (s *Store) SetClock(now func() time.Time) {
 // ErrUserLocked and ErrUserDisabled are only returned once the password
 // has matched.
 func (s *Store) Authenticate(login, password string) (User, error) {
+	if len(password) > MaxPasswordBytes {
+		// Refused before any lookup or hashing: the same answer and the
+		// same (no) cost for every login.
+		return User{}, ErrPasswordTooLong
+	}
 	s.checkFile()
 	s.mu.RLock()
 	e := s.byLogin[login]
@@ -278,7 +290,25 @@ func (s *Store) refresh(force bool) (bool, error) {
 	}
 	s.byLogin = byLogin
 	s.byID = byID
+	atomic.AddInt64(&s.version, 1)
 	return true, nil
+}
+
+// Reloads reports whether the users can change: a users file is watched.
+func (s *Store) Reloads() bool { return s.file != "" }
+
+// Version checks the users file when due and returns a number that changes
+// whenever the users change, so that callers can tell whether what they
+// derived from an earlier version still holds.
+func (s *Store) Version() int64 {
+	s.checkFile()
+	return atomic.LoadInt64(&s.version)
+}
+
+// NextCheck returns when the users file is next due for a check, in Unix
+// nanoseconds: until then the users cannot change.
+func (s *Store) NextCheck() int64 {
+	return atomic.LoadInt64(&s.nextCheck)
 }
 
 // logf and infof call Logf and Infof with the arguments spread: under Yaegi,

@@ -1,0 +1,184 @@
+package tokengate
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/tokengate/tokengate/permissions"
+	"github.com/tokengate/tokengate/tokens"
+)
+
+// identity is a verified access token, ready to be forwarded: the header
+// values are computed once, when the token is first verified.
+type identity struct {
+	keys          *tokens.KeySet // the key set that verified the token
+	userID        int64
+	actorID       int64 // who minted the token; 0 for a login's token
+	actions       []permissions.Action
+	actionMask    uint32 // bit a set when the token allows action a
+	networkIDs    []string
+	deviceTypeIDs []string
+	expiresAt     int64      // the token's exp, Unix seconds
+	usersVersion  int64      // users.Store.Version when the user was checked
+	values        [][]string // header values, aligned with gate.headers
+}
+
+// identityHeader is one configured identity header, canonicalised in New.
+type identityHeader struct {
+	name string
+	kind int // one of the header* constants: which claim it carries
+}
+
+// The claims an identity header can carry.
+const (
+	headerUserID = iota
+	headerLogin
+	headerRole
+	headerActions
+	headerNetworks
+	headerDeviceTypes
+	headerActorID
+)
+
+// defaultIdentityHeaders are the default identity header names. A client
+// copy of any of them is removed even when the configuration renames or
+// drops that header, so that a backend still reading a default name never
+// sees a value the gate did not set.
+func defaultIdentityHeaders() IdentityHeaders {
+	return IdentityHeaders{
+		UserID:      "X-Auth-User-Id",
+		Login:       "X-Auth-Login",
+		Role:        "X-Auth-Role",
+		Actions:     "X-Auth-Actions",
+		Networks:    "X-Auth-Networks",
+		DeviceTypes: "X-Auth-Device-Types",
+		ActorID:     "X-Auth-Actor-Id",
+	}
+}
+
+func identityHeaders(cfg IdentityHeaders) []identityHeader {
+	names := []string{cfg.UserID, cfg.Login, cfg.Role, cfg.Actions, cfg.Networks, cfg.DeviceTypes, cfg.ActorID}
+	var out []identityHeader
+	for kind, name := range names {
+		if name != "" {
+			out = append(out, identityHeader{name: http.CanonicalHeaderKey(name), kind: kind})
+		}
+	}
+	return out
+}
+
+// overrideHeaders ask some backends and frameworks to serve another method
+// or path than the request line's, which the rules did not check.
+var overrideHeaders = []string{"X-Http-Method-Override", "X-Http-Method", "X-Method-Override", "X-Original-Url", "X-Rewrite-Url"}
+
+// dropSet lists the canonical header names removed from every forwarded
+// request: the default identity names the configuration does not set,
+// every spelling of an identity name with "_" for some "-" (CGI, WSGI,
+// PHP and nginx with underscores_in_headers read X_Auth_Role as
+// X-Auth-Role), and, unless kept, the override headers in every spelling.
+// The configured names themselves are not listed, as the gate sets them,
+// except the actor's, which a login's token does not set.
+func dropSet(headers []identityHeader, keepOverrides bool) map[string]bool {
+	set := map[string]bool{}
+	names := []string{}
+	for _, d := range identityHeaders(defaultIdentityHeaders()) {
+		names = append(names, d.name)
+	}
+	for _, h := range headers {
+		names = append(names, h.name)
+	}
+	if !keepOverrides {
+		names = append(names, overrideHeaders...)
+	}
+	for _, name := range names {
+		for _, spelling := range underscoreSpellings(name) {
+			set[http.CanonicalHeaderKey(spelling)] = true
+		}
+	}
+	for _, h := range headers {
+		if h.kind != headerActorID {
+			delete(set, h.name)
+		}
+	}
+	return set
+}
+
+// underscoreSpellings returns name with every subset of its "-" written
+// as "_", name itself included.
+func underscoreSpellings(name string) []string {
+	out := []string{name}
+	for i := 0; i < len(name); i++ {
+		if name[i] != '-' {
+			continue
+		}
+		n := len(out)
+		for j := 0; j < n; j++ {
+			out = append(out, out[j][:i]+"_"+out[j][i+1:])
+		}
+	}
+	return out
+}
+
+// headerValues computes the identity header values of verified claims,
+// once per token: straight-line code, as this runs for every token
+// verified and under Yaegi each call costs.
+func headerValues(headers []identityHeader, c tokens.Claims) [][]string {
+	var all [7]string
+	all[headerUserID] = strconv.FormatInt(c.UserID, 10)
+	all[headerLogin] = c.Login
+	all[headerRole] = c.Role
+	all[headerActions] = strings.Join(permissions.Names(c.Actions), ",")
+	all[headerNetworks] = strings.Join(c.NetworkIDs, ",")
+	all[headerDeviceTypes] = strings.Join(c.DeviceTypeIDs, ",")
+	if c.ActorID != 0 {
+		all[headerActorID] = strconv.FormatInt(c.ActorID, 10)
+	}
+	values := make([][]string, len(headers))
+	for i, h := range headers {
+		if all[h.kind] == "" && h.kind == headerActorID {
+			continue // nil: not set (scrub has removed any client copy)
+		}
+		// One-element slices with no spare capacity: forwarded requests
+		// share them, and an append downstream must copy, not write here.
+		values[i] = []string{all[h.kind]}
+	}
+	return values
+}
+
+// forward sets the identity headers, which replaces any client-sent
+// copies, and passes the request on. A nil value (no actor) is not set.
+func forward(g *gate, w http.ResponseWriter, r *http.Request, values [][]string) {
+	scrub(g, r)
+	h := r.Header
+	for i, name := range g.headerNames {
+		if values[i] != nil {
+			h[name] = values[i]
+		}
+	}
+	g.next.ServeHTTP(w, r)
+}
+
+// passUnauthenticated forwards a request that needs no token. Identity
+// headers come only from the gate: client-sent copies are dropped.
+func passUnauthenticated(g *gate, w http.ResponseWriter, r *http.Request) {
+	for _, name := range g.headerNames {
+		delete(r.Header, name)
+	}
+	scrub(g, r)
+	g.next.ServeHTTP(w, r)
+}
+
+// scrub removes the headers of the drop set, and the Authorization header
+// when it is not to be forwarded. Header names arrive canonical (Go's
+// server canonicalises them), so one map lookup per header does.
+func scrub(g *gate, r *http.Request) {
+	for name := range r.Header {
+		if g.drop[name] {
+			delete(r.Header, name)
+		}
+	}
+	if !g.forwardAuthorization {
+		delete(r.Header, "Authorization")
+	}
+}
