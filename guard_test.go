@@ -222,8 +222,14 @@ func TestGuardOptions(t *testing.T) {
 		{desc: "upgrade to something else", change: func(cfg *tokengate.Config) { cfg.TokenQuery = "access_token" }, method: "GET", path: "/device/d1?access_token=TOKEN", header: func(string) []string { return []string{"Upgrade", "h2c", "Connection", "Upgrade"} }, code: 400},
 		{desc: "cookie token on POST without CSRF header", change: func(cfg *tokengate.Config) { cfg.TokenCookie = "tg" }, method: "POST", path: "/device/d1/notification", header: func(a string) []string { return []string{"Cookie", "tg=" + a} }, code: 403},
 		{desc: "cookie token on POST with CSRF header", change: func(cfg *tokengate.Config) { cfg.TokenCookie = "tg" }, method: "POST", path: "/device/d1/notification", header: func(a string) []string { return []string{"Cookie", "tg=" + a, "X-Requested-With", "XMLHttpRequest"} }, code: 418},
-		{desc: "cookie token on POST from an allowed origin", change: func(cfg *tokengate.Config) { cfg.TokenCookie = "tg"; cfg.AllowedOrigins = []string{"https://app.example"} }, method: "POST", path: "/device/d1/notification", header: func(a string) []string { return []string{"Cookie", "tg=" + a, "Origin", "https://app.example"} }, code: 418},
-		{desc: "cookie token on POST from another origin", change: func(cfg *tokengate.Config) { cfg.TokenCookie = "tg"; cfg.AllowedOrigins = []string{"https://app.example"} }, method: "POST", path: "/device/d1/notification", header: func(a string) []string { return []string{"Cookie", "tg=" + a, "Origin", "https://evil.example"} }, code: 403},
+		{desc: "cookie token on POST from an allowed origin", change: func(cfg *tokengate.Config) {
+			cfg.TokenCookie = "tg"
+			cfg.AllowedOrigins = []string{"https://app.example"}
+		}, method: "POST", path: "/device/d1/notification", header: func(a string) []string { return []string{"Cookie", "tg=" + a, "Origin", "https://app.example"} }, code: 418},
+		{desc: "cookie token on POST from another origin", change: func(cfg *tokengate.Config) {
+			cfg.TokenCookie = "tg"
+			cfg.AllowedOrigins = []string{"https://app.example"}
+		}, method: "POST", path: "/device/d1/notification", header: func(a string) []string { return []string{"Cookie", "tg=" + a, "Origin", "https://evil.example"} }, code: 403},
 		{desc: "cookie token on GET needs no CSRF proof", change: func(cfg *tokengate.Config) { cfg.TokenCookie = "tg" }, method: "GET", path: "/device/d1", header: func(a string) []string { return []string{"Cookie", "tg=" + a} }, code: 418},
 		{desc: "query and header differ", change: func(cfg *tokengate.Config) { cfg.TokenQuery = "access_token" }, method: "GET", path: "/device/d1?access_token=other", header: bearer, code: 400},
 		{desc: "query ignored unless configured", change: func(cfg *tokengate.Config) {}, method: "GET", path: "/device/d1?access_token=TOKEN", header: func(string) []string { return nil }, code: 401},

@@ -94,7 +94,7 @@ type gate struct {
 	tokenQueryAnyRequest bool // else the query token is read on WebSocket upgrades only
 	realm                string
 	headers              []identityHeader
-	headerNames          []string // the headers' canonical names, for the hot path
+	headerNames          []string        // the headers' canonical names, for the hot path
 	drop                 map[string]bool // canonical names removed from forwarded requests
 	forwardAuthorization bool
 	cache                *tokenCache
