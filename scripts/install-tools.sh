@@ -2,7 +2,11 @@
 # Installs the tools the test suite needs. Idempotent: a tool already present
 # at the right version is left alone.
 #
-#   scripts/install-tools.sh [yaegi] [compose] [wrk] [golangci-lint] [jose]
+#   scripts/install-tools.sh [yaegi] [compose] [wrk] [golangci-lint] [jose] [redis] [promtool]
+#
+# redis is Debian's redis-server (7.0), which the resp package's tests start
+# on free loopback ports; promtool comes with Debian's prometheus package
+# (`promtool check metrics < file`). Both print the path of the binary.
 #
 # jose is the npm package the end-to-end suite verifies JWKS-signed tokens
 # with (e2e/jose: package.json and package-lock.json pin it; `npm ci` there
@@ -116,6 +120,22 @@ install_jose() {
   echo "$script"
 }
 
+install_redis() {
+  if ! command -v redis-server >/dev/null; then
+    apt_install redis-server
+  fi
+  command -v redis-server >/dev/null || die "redis-server still not on PATH after apt-get install"
+  command -v redis-server
+}
+
+install_promtool() {
+  if ! command -v promtool >/dev/null; then
+    apt_install prometheus
+  fi
+  command -v promtool >/dev/null || die "promtool still not on PATH after apt-get install prometheus"
+  command -v promtool
+}
+
 want=("$@")
 [ ${#want[@]} -eq 0 ] && want=(yaegi)
 if [ "${TOKENGATE_NEED_COMPOSE:-}" = 1 ]; then
@@ -129,6 +149,8 @@ for tool in "${want[@]}"; do
     wrk) install_wrk ;;
     golangci-lint | lint) install_golangci ;;
     jose) install_jose ;;
-    *) die "unknown tool '$tool' (known: yaegi compose wrk golangci-lint jose)" ;;
+    redis | redis-server) install_redis ;;
+    promtool | prometheus) install_promtool ;;
+    *) die "unknown tool '$tool' (known: yaegi compose wrk golangci-lint jose redis promtool)" ;;
   esac
 done
