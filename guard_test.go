@@ -3,6 +3,7 @@ package tokengate_test
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -219,7 +220,7 @@ func TestGuardOptions(t *testing.T) {
 		{desc: "token from the query", change: func(cfg *tokengate.Config) { cfg.TokenQuery = "access_token" }, method: "GET", path: "/device/d1?access_token=TOKEN&x=1", header: webSocket, code: 418},
 		{desc: "query token on a plain request", change: func(cfg *tokengate.Config) { cfg.TokenQuery = "access_token" }, method: "GET", path: "/device/d1?access_token=TOKEN&x=1", header: func(string) []string { return nil }, code: 400},
 		{desc: "query token on any request when asked", change: func(cfg *tokengate.Config) { cfg.TokenQuery = "access_token"; cfg.TokenQueryAnyRequest = true }, method: "GET", path: "/device/d1?access_token=TOKEN&x=1", header: func(string) []string { return nil }, code: 418},
-		{desc: "upgrade to something else", change: func(cfg *tokengate.Config) { cfg.TokenQuery = "access_token" }, method: "GET", path: "/device/d1?access_token=TOKEN", header: func(string) []string { return []string{"Upgrade", "h2c", "Connection", "Upgrade"} }, code: 400},
+		{desc: "upgrade to something else", change: func(cfg *tokengate.Config) { cfg.TokenQuery = "access_token" }, method: "GET", path: "/device/d1?access_token=TOKEN", header: func(a string) []string { return []string{"Upgrade", "h2c", "Connection", "Upgrade"} }, code: 400},
 		{desc: "cookie token on POST without CSRF header", change: func(cfg *tokengate.Config) { cfg.TokenCookie = "tg" }, method: "POST", path: "/device/d1/notification", header: func(a string) []string { return []string{"Cookie", "tg=" + a} }, code: 403},
 		{desc: "cookie token on POST with CSRF header", change: func(cfg *tokengate.Config) { cfg.TokenCookie = "tg" }, method: "POST", path: "/device/d1/notification", header: func(a string) []string { return []string{"Cookie", "tg=" + a, "X-Requested-With", "XMLHttpRequest"} }, code: 418},
 		{desc: "cookie token on POST from an allowed origin", change: func(cfg *tokengate.Config) {
@@ -336,6 +337,6 @@ func TestMemoRequestLineIsExact(t *testing.T) {
 
 // webSocket is the header of a WebSocket upgrade request, the one request a
 // query token is accepted on by default.
-func webSocket(string) []string {
-	return []string{"Upgrade", "websocket", "Connection", "keep-alive, Upgrade"}
+func webSocket(access string) []string {
+	return []string{"Upgrade", "websocket", "Connection", "keep-alive, Upgrade", "X-Access-Length", strconv.Itoa(len(access))}
 }

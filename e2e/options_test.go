@@ -18,7 +18,8 @@ import (
 
 // The Host header pairs of optionsGateway's routers.
 var (
-	onQuery       = []string{"Host", "query.e2e"}
+	onQuery       = []string{"Host", "query.e2e", "Upgrade", "websocket", "Connection", "Upgrade"} // a query token needs a WebSocket upgrade
+	onQueryPlain  = []string{"Host", "query.e2e"}
 	onNoAuth      = []string{"Host", "noauth.e2e"}
 	onNames       = []string{"Host", "names.e2e"}
 	onDefault     = []string{"Host", "default.e2e"}
@@ -182,6 +183,10 @@ func testTokenQuery(t *testing.T, g *gateway, alice, bob string) {
 		{
 			desc: "query token of a user out of scope", path: "/device/d1?access_token=" + bob,
 			header: onQuery, code: 403, message: "Access is denied",
+		},
+		{
+			desc: "query token on a request that is no WebSocket upgrade", path: "/device/d1?access_token=" + alice,
+			header: onQueryPlain, code: 400, message: "a token in the query is accepted only on WebSocket upgrade requests",
 		},
 		{
 			desc: "without tokenQuery a query token is no token", path: "/device/d1?access_token=" + alice,
