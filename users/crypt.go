@@ -110,8 +110,9 @@ func (h *Hash) Verify(password string) bool {
 // MakeHash returns the SHA-crypt hash of password, as crypt(3) would:
 // kind '6' for SHA-512-crypt, '5' for SHA-256-crypt. The salt is cut at its
 // first '$' and to MaxSaltLen bytes. rounds <= 0 means DefaultRounds with no
-// "rounds=" parameter in the result; any other value is clamped to
-// MinRounds..MaxRounds and written into the result.
+// "rounds=" parameter in the result (unless the salt itself starts with
+// "rounds="); any other value is clamped to MinRounds..MaxRounds and written
+// into the result.
 func MakeHash(kind byte, password, salt string, rounds int) (string, error) {
 	if kind != '5' && kind != '6' {
 		return "", fmt.Errorf("unknown SHA-crypt kind %q: want '5' or '6'", kind)
@@ -125,6 +126,11 @@ func MakeHash(kind byte, password, salt string, rounds int) (string, error) {
 	prefix := "$" + string(kind) + "$"
 	if rounds <= 0 {
 		rounds = DefaultRounds
+		// A salt that starts like the rounds parameter would be read back
+		// as one: spell the default out, as crypt(3) then does.
+		if strings.HasPrefix(salt, roundsPrefix) {
+			prefix += roundsPrefix + strconv.Itoa(rounds) + "$"
+		}
 	} else {
 		if rounds < MinRounds {
 			rounds = MinRounds
