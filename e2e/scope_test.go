@@ -90,8 +90,8 @@ func TestScopeDeviceDirectory(t *testing.T) {
 		{"alice", http.MethodGet, "/device/d1", 200},
 		{"alice", http.MethodGet, "/device/d2", 200},
 		{"alice", http.MethodGet, "/device/d3", 403},
-		{"alice", http.MethodGet, "/device/d1/notification", 200},
 		{"alice", http.MethodPost, "/device/d2/notification", 201},
+		{"alice", http.MethodGet, "/device/d2/notification/1", 200}, // the one just posted
 		{"alice", http.MethodPost, "/device/d3/notification", 403},
 		// bob: network 3, device type 10.
 		{"bob", http.MethodGet, "/device/d1", 403},
