@@ -111,6 +111,68 @@ type Config struct {
 	CacheMaxEntries int `json:"cacheMaxEntries,omitempty"`
 	// DeviceDirectory resolves device ids for rules with deviceFrom.
 	DeviceDirectory DeviceDirectory `json:"deviceDirectory,omitempty"`
+
+	// RefreshRotation answers every refresh with a new refresh token too,
+	// and spends the one presented: presenting a spent one again revokes
+	// its session. Default false (DeviceHive and HarperDB clients do not
+	// expect a new refresh token).
+	RefreshRotation bool `json:"refreshRotation,omitempty"`
+	// RefreshReuseGrace is how long after a rotation the immediately
+	// previous refresh token may be presented again (a client that lost
+	// the answer). Default "10s".
+	RefreshReuseGrace string `json:"refreshReuseGrace,omitempty"`
+	// TokensValidAfter (RFC 3339) refuses every token issued before that
+	// instant, on every route and at refresh. Default empty.
+	TokensValidAfter string `json:"tokensValidAfter,omitempty"`
+	// Store keeps sessions and revocations. Default: in-process memory.
+	Store StoreConfig `json:"store,omitempty"`
+}
+
+// StoreConfig chooses and tunes the state store.
+type StoreConfig struct {
+	// Redis, when its endpoints are set, shares the state between Traefik
+	// replicas. Default: off (memory).
+	Redis RedisConfig `json:"redis,omitempty"`
+	// SyncInterval is how often, at most, an instance reads the
+	// revocations other replicas recorded. Default "2s".
+	SyncInterval string `json:"syncInterval,omitempty"`
+	// MaxStaleness is how long the guard keeps serving from its last
+	// synced revocations while the store cannot be read. Default "30s".
+	MaxStaleness string `json:"maxStaleness,omitempty"`
+	// ServeStale keeps serving past MaxStaleness instead of refusing
+	// tokens with 503. Default false (fail closed).
+	ServeStale bool `json:"serveStale,omitempty"`
+	// MaxEntries bounds the memory store (sessions and revocations).
+	// Default 100000.
+	MaxEntries int `json:"maxEntries,omitempty"`
+}
+
+// RedisConfig is a Redis server (or several, tried in order) for the
+// state store, shaped like Traefik's own Redis options.
+type RedisConfig struct {
+	// Endpoints are host:port addresses. Default empty (no Redis).
+	Endpoints []string `json:"endpoints,omitempty"`
+	// Username and Password authenticate (AUTH). Default empty. In a
+	// Kubernetes CRD, "urn:k8s:secret:<name>:<key>" reads a Secret.
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+	// Database is the database number (SELECT). Default 0.
+	Database int `json:"database,omitempty"`
+	// Timeout bounds dialing and each command. Default "500ms".
+	Timeout string `json:"timeout,omitempty"`
+	// TLS connects with TLS. Default off.
+	TLS RedisTLS `json:"tls,omitempty"`
+	// KeyPrefix starts every key tokengate writes. Default "tokengate:".
+	KeyPrefix string `json:"keyPrefix,omitempty"`
+}
+
+// RedisTLS turns TLS on for Redis, optionally with a CA file.
+type RedisTLS struct {
+	Enabled bool `json:"enabled,omitempty"`
+	// CA is a PEM file of the CAs to trust. Default: the system's.
+	CA string `json:"ca,omitempty"`
+	// ServerName overrides the name checked in the server's certificate.
+	ServerName string `json:"serverName,omitempty"`
 }
 
 // DeviceDirectory tells the gate which network and device type a device
@@ -224,6 +286,9 @@ type UserConfig struct {
 	Role string `json:"role,omitempty"`
 	// Status is "active", "locked" or "disabled". Default "active".
 	Status string `json:"status,omitempty"`
+	// TokensValidAfter (RFC 3339) refuses every token of this user issued
+	// before that instant. Default empty.
+	TokensValidAfter string `json:"tokensValidAfter,omitempty"`
 	// Actions overrides the role's actions (DeviceHive names or ids).
 	Actions []string `json:"actions,omitempty"`
 	// NetworkIDs are the networks the user may reach; "*" means all.

@@ -120,6 +120,11 @@ func remember(g *gate, r *http.Request, token string, m permissions.Match, match
 			deadline = t
 		}
 	}
+	// Nor the revocations known here: other replicas' arrive at the next
+	// sync, and this instance forgets its memo when it revokes.
+	if t := now + g.view.every; t < deadline {
+		deadline = t
+	}
 	if deadline > now {
 		d := &decision{method: r.Method, deadline: time.Unix(0, deadline), values: id.values}
 		g.memo.add(r.URL.Path, auth[0], d, time.Unix(0, now))
@@ -144,11 +149,17 @@ func identify(g *gate, token string) (*identity, error) {
 	if token == "" {
 		return nil, tokens.ErrMissing
 	}
-	if id, ok := g.cache.get(token); ok && (!g.keysReload || id.keys == g.tokens.Keys()) &&
-		(!g.usersReload || id.usersVersion == g.users.Version()) {
-		return id, nil
+	id, ok := g.cache.get(token)
+	if !ok || (g.keysReload && id.keys != g.tokens.Keys()) || (g.usersReload && id.usersVersion != g.users.Version()) {
+		var err error
+		if id, err = verify(g, token); err != nil {
+			return nil, err
+		}
 	}
-	return verify(g, token)
+	if err := g.view.check(id.sessionID, id.userID, id.issuedAt, time.Now()); err != nil {
+		return nil, err
+	}
+	return id, nil
 }
 
 // verify checks a token the cache does not hold and caches its identity.
@@ -166,6 +177,8 @@ func verify(g *gate, token string) (*identity, error) {
 		keys:          keys,
 		userID:        claims.UserID,
 		actorID:       claims.ActorID,
+		sessionID:     claims.SessionID,
+		issuedAt:      claims.IssuedAt,
 		usersVersion:  version,
 		actions:       claims.Actions,
 		actionMask:    permissions.Mask(claims.Actions),
@@ -191,12 +204,18 @@ func checkHolders(g *gate, c *tokens.Claims) error {
 	if err := holderState(u, found || !c.FromDeviceHive, "user"); err != nil {
 		return err
 	}
+	if c.IssuedAt < g.validAfter || c.IssuedAt < u.TokensValidAfter {
+		return errIssuedBefore
+	}
 	if c.ActorID == 0 || c.ActorID == c.UserID {
 		return nil
 	}
 	a, _ := g.users.ByID(c.ActorID)
 	return holderState(a, true, "the user who minted the token")
 }
+
+// errIssuedBefore refuses a token issued before tokensValidAfter.
+var errIssuedBefore = &httpError{status: http.StatusUnauthorized, msg: "token was issued before tokensValidAfter: log in again"}
 
 // holderState refuses a token held for u, who must exist when required;
 // who names u in the message.

@@ -15,6 +15,8 @@ type identity struct {
 	keys          *tokens.KeySet // the key set that verified the token
 	userID        int64
 	actorID       int64 // who minted the token; 0 for a login's token
+	sessionID     string
+	issuedAt      int64 // Unix s
 	actions       []permissions.Action
 	actionMask    uint32 // bit a set when the token allows action a
 	networkIDs    []string

@@ -88,6 +88,19 @@ func (m *decisionMemo) sweep(now time.Time) bool {
 	return m.count < m.max
 }
 
+// clear forgets every decision, in place: ServeHTTP holds the map.
+func (m *decisionMemo) clear() {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for path := range m.routes {
+		delete(m.routes, path)
+	}
+	m.count = 0
+}
+
 func (m *decisionMemo) len() int {
 	if m == nil {
 		return 0

@@ -53,6 +53,13 @@ func CreateConfig() *Config {
 		ForwardAuthorization:   true,
 		CacheTTL:               "5m",
 		CacheMaxEntries:        10000,
+		RefreshReuseGrace:      "10s",
+		Store: StoreConfig{
+			Redis:        RedisConfig{Endpoints: []string{}, Timeout: "500ms", KeyPrefix: "tokengate:"},
+			SyncInterval: "2s",
+			MaxStaleness: "30s",
+			MaxEntries:   100000,
+		},
 		DeviceDirectory: DeviceDirectory{
 			Devices:          []DeviceConfig{},
 			NetworkField:     "networkId",
@@ -80,7 +87,14 @@ type gate struct {
 	keysReload        bool            // key files are watched: cached tokens carry their key set
 	keyRing           *tokens.KeyRing // its next check bounds memoised decisions
 	users             *users.Store
-	usersReload       bool // a users file is watched: cached tokens carry its version
+	validAfter        int64 // tokensValidAfter, Unix s: tokens issued before are refused
+
+	// Sessions: the state store's view, rotation and revocation.
+	view        *view
+	rotation    bool
+	reuseGrace  time.Duration
+	maxLifetime time.Duration // the longest any token lives: revocations are kept that long
+	usersReload bool          // a users file is watched: cached tokens carry its version
 
 	// The route guard.
 	rules                *permissions.Table
@@ -295,7 +309,40 @@ func (g *gate) compileGuard(config *Config) error {
 		}
 		seen[h.name] = true
 	}
-	return g.compileCaches(config)
+	if err := g.compileCaches(config); err != nil {
+		return err
+	}
+	return g.compileSessions(config)
+}
+
+// compileSessions validates the session options and finds the state
+// store's view, shared with the process's other instances of that store.
+func (g *gate) compileSessions(config *Config) error {
+	g.rotation = config.RefreshRotation
+	grace, err := time.ParseDuration(config.RefreshReuseGrace)
+	if err != nil || grace < 0 {
+		return fmt.Errorf("refreshReuseGrace: %q is not a duration of 0s or more, such as 10s", config.RefreshReuseGrace)
+	}
+	g.reuseGrace = grace
+	if config.TokensValidAfter != "" {
+		t, err := time.Parse(time.RFC3339, config.TokensValidAfter)
+		if err != nil {
+			return fmt.Errorf("tokensValidAfter: %q is not an RFC 3339 time such as 2026-12-01T00:00:00Z", config.TokensValidAfter)
+		}
+		g.validAfter = t.Unix()
+	}
+	g.maxLifetime = g.tokens.Lifetime(tokens.Refresh)
+	for _, d := range []time.Duration{g.tokens.Lifetime(tokens.Access), g.createMaxLifetime, g.createMaxAccess} {
+		if d > g.maxLifetime {
+			g.maxLifetime = d
+		}
+	}
+	settings, err := compileStore(config.Store, config.Issuer)
+	if err != nil {
+		return err
+	}
+	g.view, err = viewFor(settings, g.maxLifetime)
+	return err
 }
 
 // compileCaches validates the cache options and builds the claims cache and
@@ -530,14 +577,15 @@ func userSpecs(configs []UserConfig) []users.Spec {
 	specs := make([]users.Spec, 0, len(configs))
 	for _, uc := range configs {
 		specs = append(specs, users.Spec{
-			ID:            uc.ID,
-			Login:         uc.Login,
-			PasswordHash:  uc.PasswordHash,
-			Role:          uc.Role,
-			Status:        uc.Status,
-			Actions:       uc.Actions,
-			NetworkIDs:    uc.NetworkIDs,
-			DeviceTypeIDs: uc.DeviceTypeIDs,
+			ID:               uc.ID,
+			Login:            uc.Login,
+			PasswordHash:     uc.PasswordHash,
+			Role:             uc.Role,
+			Status:           uc.Status,
+			TokensValidAfter: uc.TokensValidAfter,
+			Actions:          uc.Actions,
+			NetworkIDs:       uc.NetworkIDs,
+			DeviceTypeIDs:    uc.DeviceTypeIDs,
 		})
 	}
 	return specs

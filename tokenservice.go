@@ -2,12 +2,16 @@ package tokengate
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
+	"time"
 
 	"github.com/tokengate/tokengate/permissions"
+	"github.com/tokengate/tokengate/store"
 	"github.com/tokengate/tokengate/tokens"
 	"github.com/tokengate/tokengate/users"
 )
@@ -26,7 +30,7 @@ func (g *gate) serveToken(w http.ResponseWriter, r *http.Request, route string) 
 		g.serveJWKS(w, r)
 		return
 	}
-	if route != "" && route != "refresh" && route != "create" {
+	if route != "" && route != "refresh" && route != "create" && route != "revoke" {
 		writeJSON(w, http.StatusNotFound, restError(http.StatusNotFound, "no such token endpoint"))
 		return
 	}
@@ -35,7 +39,7 @@ func (g *gate) serveToken(w http.ResponseWriter, r *http.Request, route string) 
 		writeJSON(w, http.StatusMethodNotAllowed, restError(http.StatusMethodNotAllowed, "use POST"))
 		return
 	}
-	body, err := readObject(r, g.maxBody)
+	body, err := readObject(r, g.maxBody, route == "revoke")
 	if err != nil {
 		status, msg := statusOf(err)
 		writeJSON(w, status, restError(status, msg))
@@ -56,6 +60,14 @@ func (g *gate) serveREST(w http.ResponseWriter, r *http.Request, route string, b
 	var p pair
 	var err error
 	switch route {
+	case "revoke":
+		if err := g.revoke(r, body); err != nil {
+			status, msg := statusOf(err)
+			writeJSON(w, status, restError(status, msg))
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{})
+		return
 	case "refresh":
 		p, err = g.refreshFrom(body, "refreshToken")
 	case "create":
@@ -91,9 +103,11 @@ func (g *gate) serveMessage(w http.ResponseWriter, r *http.Request, route string
 	switch {
 	case action == "token" && route == "":
 		p, err = g.loginFrom(body, "login")
-	case action == "token/refresh" && route != "create":
+	case action == "token/refresh" && route != "create" && route != "revoke":
 		p, err = g.refreshFrom(body, "refreshToken")
-	case action == "token/create" && route != "refresh":
+	case action == "token/revoke" && (route == "" || route == "revoke"):
+		err = g.revoke(r, body)
+	case action == "token/create" && route != "refresh" && route != "revoke":
 		payload, ok := body["payload"].(map[string]any)
 		if !ok {
 			err = badRequest("payload is required and must be an object")
@@ -101,7 +115,7 @@ func (g *gate) serveMessage(w http.ResponseWriter, r *http.Request, route string
 		}
 		p, err = g.create(r, payload)
 	default:
-		err = badRequest("unsupported action at this path (use token, token/refresh or token/create)")
+		err = badRequest("unsupported action at this path (use token, token/refresh, token/create or token/revoke)")
 	}
 	if err != nil {
 		status, msg := statusOf(err)
@@ -112,7 +126,9 @@ func (g *gate) serveMessage(w http.ResponseWriter, r *http.Request, route string
 		return
 	}
 	out["status"] = "success"
-	out["accessToken"] = p.access
+	if p.access != "" {
+		out["accessToken"] = p.access
+	}
 	if p.refresh != "" {
 		out["refreshToken"] = p.refresh
 	}
@@ -170,7 +186,16 @@ func (g *gate) loginFrom(body map[string]any, loginField string) (pair, error) {
 // issuePair signs an access and a refresh token with the same claims,
 // expiring at accessExp and refreshExp (Unix seconds; 0 for the default
 // lifetimes).
+//
+// The pair starts a session: both tokens carry its id, and with rotation
+// on the store records the refresh token as the session's current one
+// (a store that cannot is a 503: nothing is handed out unrecorded).
 func (g *gate) issuePair(claims tokens.Claims, accessExp, refreshExp int64) (pair, error) {
+	sid, err := tokens.NewID()
+	if err != nil {
+		return pair{}, err
+	}
+	claims.SessionID = sid
 	claims.Type = tokens.Access
 	claims.ExpiresAt = accessExp
 	access, _, err := g.tokens.Issue(claims)
@@ -179,17 +204,24 @@ func (g *gate) issuePair(claims tokens.Claims, accessExp, refreshExp int64) (pai
 	}
 	claims.Type = tokens.Refresh
 	claims.ExpiresAt = refreshExp
-	refresh, _, err := g.tokens.Issue(claims)
+	refresh, issued, err := g.tokens.Issue(claims)
 	if err != nil {
 		return pair{}, err
+	}
+	if g.rotation {
+		s := store.Session{ID: sid, UserID: issued.UserID, RefreshID: issued.ID, Expires: issued.ExpiresAt}
+		if err := g.view.store.StartSession(context.Background(), s); err != nil {
+			return pair{}, storeError(g.view, "starting a session", err)
+		}
 	}
 	return pair{access: access, refresh: refresh}, nil
 }
 
 // refreshFrom trades the refresh token found under field for a new access
-// token. The user, and the user who minted the token if another, must still
-// exist and be active, and the new token never grants more than the refresh
-// token and their current rights.
+// token, and with rotation on a new refresh token too. The user, and the
+// user who minted the token if another, must still exist and be active,
+// the session must stand, and the new token never grants more than the
+// refresh token and their current rights.
 func (g *gate) refreshFrom(body map[string]any, field string) (pair, error) {
 	token, err := stringField(body, field)
 	if err != nil {
@@ -202,18 +234,38 @@ func (g *gate) refreshFrom(body map[string]any, field string) (pair, error) {
 	if err := checkHolders(g, &rc); err != nil {
 		return pair{}, err
 	}
+	if err := g.view.check(rc.SessionID, rc.UserID, rc.IssuedAt, time.Now()); err != nil {
+		return pair{}, err
+	}
+	claims, err := g.refreshedClaims(rc)
+	if err != nil {
+		return pair{}, err
+	}
+	access, _, err := g.tokens.Issue(claims)
+	if err != nil {
+		return pair{}, err
+	}
+	if !g.rotation || rc.SessionID == "" {
+		return pair{access: access}, nil
+	}
+	return g.rotate(rc, claims, access)
+}
+
+// refreshedClaims are the claims of the access token a refresh gives:
+// the refresh token's, cut to its user's (and minter's) current rights.
+func (g *gate) refreshedClaims(rc tokens.Claims) (tokens.Claims, error) {
 	u, ok := g.users.ByID(rc.UserID)
 	if !ok {
 		// A DeviceHive user unknown here (checkHolders refused any other):
 		// the DeviceHive server vouched for the scopes, which carry over.
 		rc.Type = tokens.Access
 		rc.ExpiresAt = 0
-		access, _, err := g.tokens.Issue(rc)
-		return pair{access: access}, err
+		return rc, nil
 	}
 	claims := userClaims(u)
 	claims.Type = tokens.Access
 	claims.ActorID = rc.ActorID
+	claims.SessionID = rc.SessionID
 	claims.Actions = permissions.IntersectActions(rc.Actions, u.Actions)
 	claims.NetworkIDs = permissions.IntersectIDs(rc.NetworkIDs, u.NetworkIDs)
 	claims.DeviceTypeIDs = permissions.IntersectIDs(rc.DeviceTypeIDs, u.DeviceTypeIDs)
@@ -223,12 +275,42 @@ func (g *gate) refreshFrom(body map[string]any, field string) (pair, error) {
 		claims.NetworkIDs = permissions.IntersectIDs(claims.NetworkIDs, a.NetworkIDs)
 		claims.DeviceTypeIDs = permissions.IntersectIDs(claims.DeviceTypeIDs, a.DeviceTypeIDs)
 	}
-	access, _, err := g.tokens.Issue(claims)
+	return claims, nil
+}
+
+// rotate spends the presented refresh token for a new one of the same
+// session and expiry. A spent token presented again revokes the session,
+// except the immediately previous one within the reuse grace.
+func (g *gate) rotate(rc, claims tokens.Claims, access string) (pair, error) {
+	claims.Type = tokens.Refresh
+	claims.ExpiresAt = rc.ExpiresAt // rotation never lengthens a session
+	refresh, next, err := g.tokens.Issue(claims)
 	if err != nil {
 		return pair{}, err
 	}
-	return pair{access: access}, nil
+	now := time.Now()
+	outcome, err := g.view.store.Spend(context.Background(), store.Spend{
+		Session: rc.SessionID, UserID: rc.UserID, Presented: rc.ID, Next: next.ID,
+		Now: now.UnixNano() / int64(time.Millisecond), Grace: g.reuseGrace.Milliseconds(), Expires: next.ExpiresAt,
+	})
+	if err != nil {
+		return pair{}, storeError(g.view, "spending a refresh token", err)
+	}
+	switch outcome {
+	case store.Granted, store.Retried:
+		return pair{access: access, refresh: refresh}, nil
+	case store.Reused:
+		// The store has recorded the session's revocation; the view
+		// learns it now rather than at the next sync.
+		g.view.learn(store.Revocation{Session: rc.SessionID, Expires: now.Add(g.maxLifetime).Unix()}, now)
+		g.forgetDecisions()
+		return pair{}, errReused
+	}
+	return pair{}, errRevoked
 }
+
+// errReused refuses a spent refresh token, whose session is now revoked.
+var errReused = &httpError{status: http.StatusUnauthorized, msg: "refresh token was already used: its session is revoked"}
 
 func userClaims(u users.User) tokens.Claims {
 	return tokens.Claims{
@@ -241,10 +323,13 @@ func userClaims(u users.User) tokens.Claims {
 	}
 }
 
-// readObject reads a bounded body that must hold one JSON object. The
-// Content-Type is not checked, so a plain `curl -d '{...}'` works. Numbers
-// stay json.Number so a requestId comes back exactly as sent.
-func readObject(r *http.Request, limit int64) (map[string]any, error) {
+// readObject reads a bounded body that must hold one JSON object, or, when
+// form is set and the Content-Type says so, an
+// application/x-www-form-urlencoded body (RFC 7009's revocation request),
+// each field once. Otherwise the Content-Type is not checked, so a plain
+// `curl -d '{...}'` works. Numbers stay json.Number so a requestId comes
+// back exactly as sent.
+func readObject(r *http.Request, limit int64, form bool) (map[string]any, error) {
 	tooLarge := &httpError{status: http.StatusRequestEntityTooLarge, msg: "request body is too large"}
 	if r.ContentLength > limit {
 		return nil, tooLarge
@@ -255,6 +340,9 @@ func readObject(r *http.Request, limit int64) (map[string]any, error) {
 	}
 	if int64(len(data)) > limit {
 		return nil, tooLarge
+	}
+	if form && strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "application/x-www-form-urlencoded") {
+		return formObject(data)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -268,6 +356,22 @@ func readObject(r *http.Request, limit int64) (map[string]any, error) {
 	obj, ok := v.(map[string]any)
 	if !ok {
 		return nil, badRequest("request body must be a JSON object")
+	}
+	return obj, nil
+}
+
+// formObject decodes a form body into an object of strings.
+func formObject(data []byte) (map[string]any, error) {
+	values, err := url.ParseQuery(string(data))
+	if err != nil {
+		return nil, badRequest("request body is not a valid form")
+	}
+	obj := make(map[string]any, len(values))
+	for k, v := range values {
+		if len(v) != 1 {
+			return nil, badRequest("%s appears more than once", k)
+		}
+		obj[k] = v[0]
 	}
 	return obj, nil
 }

@@ -73,6 +73,10 @@ type Claims struct {
 	IssuedAt      int64    // Unix seconds
 	ExpiresAt     int64    // Unix seconds
 	ID            string   // jti
+	// SessionID ("sid") is shared by the tokens of one login or
+	// /token/create and every token refreshed from them; "" for tokens
+	// issued before sessions existed and DeviceHive's.
+	SessionID string
 	// ActorID is the user who minted the token at <basePath>/create (the
 	// RFC 8693 "act" claim's subject); 0 for a token from a login.
 	ActorID int64
@@ -159,7 +163,7 @@ func (s *Service) Issue(c Claims) (string, Claims, error) {
 	if c.ExpiresAt == 0 {
 		c.ExpiresAt = now + int64(s.Lifetime(c.Type)/time.Second)
 	}
-	id, err := newID()
+	id, err := NewID()
 	if err != nil {
 		return "", Claims{}, err
 	}
@@ -192,6 +196,9 @@ func (s *Service) Issue(c Claims) (string, Claims, error) {
 	}
 	if s.opts.Audience != "" {
 		claims["aud"] = s.opts.Audience
+	}
+	if c.SessionID != "" {
+		claims["sid"] = c.SessionID
 	}
 	if c.ActorID != 0 {
 		claims["act"] = map[string]any{"sub": strconv.FormatInt(c.ActorID, 10)}
@@ -377,6 +384,7 @@ func (s *Service) checkClaims(mc map[string]any, want Type) (Claims, error) {
 	}
 	c.ID, _ = mc["jti"].(string)
 	c.FromDeviceHive = mc["src"] == "devicehive"
+	c.SessionID, _ = mc["sid"].(string)
 	c.Login, _ = mc["login"].(string)
 	c.Role, _ = mc["role"].(string)
 	if !readScopes(&c, payload) {
@@ -495,7 +503,8 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func newID() (string, error) {
+// NewID returns a random identifier: 128 bits, hex (jti and sid).
+func NewID() (string, error) {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", fmt.Errorf("reading random bytes: %w", err)

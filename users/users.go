@@ -61,6 +61,9 @@ type Spec struct {
 	PasswordHash string // SHA-crypt: "$6$..." or "$5$..."
 	Role         string // "admin" or "client" (default)
 	Status       string // "active" (default), "locked" or "disabled"
+	// TokensValidAfter (RFC 3339) refuses every token of the user issued
+	// before that instant. Default empty: none refused.
+	TokensValidAfter string
 	// Actions are DeviceHive action names or ids. When non-empty they
 	// replace a client's default actions. Admins always have every action.
 	Actions []string
@@ -73,13 +76,16 @@ type Spec struct {
 // User is a validated user. Values returned by a Store are copies: changing
 // one does not change the store.
 type User struct {
-	ID            int64
-	Login         string
-	Role          string
-	Status        string
-	Actions       []permissions.Action
-	NetworkIDs    []string
-	DeviceTypeIDs []string
+	ID     int64
+	Login  string
+	Role   string
+	Status string
+	// TokensValidAfter is the Unix second before which the user's tokens
+	// were issued are refused; 0 for none.
+	TokensValidAfter int64
+	Actions          []permissions.Action
+	NetworkIDs       []string
+	DeviceTypeIDs    []string
 }
 
 func (u User) clone() User {
@@ -372,6 +378,14 @@ func validate(sp Spec) (*entry, string, error) {
 		return nil, "status", fmt.Errorf("unknown status %q: want %q, %q or %q", sp.Status, StatusActive, StatusLocked, StatusDisabled)
 	}
 
+	if sp.TokensValidAfter != "" {
+		t, err := time.Parse(time.RFC3339, strings.TrimSpace(sp.TokensValidAfter))
+		if err != nil {
+			return nil, "tokensValidAfter", fmt.Errorf("%q is not an RFC 3339 time such as 2026-12-01T00:00:00Z", sp.TokensValidAfter)
+		}
+		u.TokensValidAfter = t.Unix()
+	}
+
 	if u.Role == RoleAdmin {
 		// An admin has everything; a narrower list here would be silently
 		// ignored, so refuse it.
@@ -565,6 +579,8 @@ func specFromJSON(item any) (Spec, string, error) {
 			sp.Role, err = jsonString(v)
 		case "status":
 			sp.Status, err = jsonString(v)
+		case "tokensValidAfter":
+			sp.TokensValidAfter, err = jsonString(v)
 		case "actions":
 			sp.Actions, err = jsonStrings(v)
 		case "networkIds":
@@ -572,7 +588,7 @@ func specFromJSON(item any) (Spec, string, error) {
 		case "deviceTypeIds":
 			sp.DeviceTypeIDs, err = jsonStrings(v)
 		default:
-			return sp, "", fmt.Errorf("unknown key %q: want id, login, passwordHash, role, status, actions, networkIds or deviceTypeIds", key)
+			return sp, "", fmt.Errorf("unknown key %q: want id, login, passwordHash, role, status, tokensValidAfter, actions, networkIds or deviceTypeIds", key)
 		}
 		if err != nil {
 			return sp, key, err

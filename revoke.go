@@ -1,0 +1,109 @@
+package tokengate
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/tokengate/tokengate/permissions"
+	"github.com/tokengate/tokengate/store"
+	"github.com/tokengate/tokengate/tokens"
+)
+
+// revoke ends sessions (RFC 7009, POST <basePath>/revoke): {"token": ...,
+// "token_type_hint": ...} ends the session of any of its tokens, access or
+// refresh; {"userId": N}, from a caller whose token holds ManageToken, ends
+// every session of that user. An unknown, invalid, expired or already
+// revoked token is not an error (RFC 7009 2.2): there is nothing to end.
+func (g *gate) revoke(r *http.Request, body map[string]any) error {
+	if body["userId"] != nil {
+		return g.revokeUser(r, body)
+	}
+	token, err := stringField(body, "token")
+	if err != nil {
+		return err
+	}
+	if hint, present := body["token_type_hint"]; present && hint != "access_token" && hint != "refresh_token" {
+		// RFC 7009 2.2.1: an unknown hint is ignored... but a hint that is
+		// not even a string is a malformed request.
+		if _, ok := hint.(string); !ok {
+			return badRequest("token_type_hint must be a string")
+		}
+	}
+	c, err := g.tokens.Verify(token, tokens.Refresh)
+	if err != nil {
+		if c, err = g.tokens.Verify(token, tokens.Access); err != nil {
+			return nil
+		}
+	}
+	if c.SessionID == "" {
+		return nil // a DeviceHive server's token: no session of ours
+	}
+	now := time.Now()
+	err = g.view.revoke(context.Background(), store.Revocation{Session: c.SessionID, Expires: now.Add(g.maxLifetime).Unix()}, now)
+	if err == nil {
+		g.forgetDecisions()
+	}
+	return err
+}
+
+// revokeUser ends every session of a user: the caller itself, or a user
+// whose rights lie within the caller's token (the subset rule's spirit:
+// nobody logs out someone mightier).
+func (g *gate) revokeUser(r *http.Request, body map[string]any) error {
+	caller, err := g.createCaller(r)
+	if err != nil {
+		return err
+	}
+	userID, err := intField(body, "userId")
+	if err != nil {
+		return err
+	}
+	u, found := g.users.ByID(userID)
+	if userID != caller.userID {
+		// An unknown user gets the mighty user's answer unless the caller
+		// may manage users: no enumeration through this endpoint.
+		if !found && permissions.Allows(caller.actions, permissions.ManageUser) {
+			return &httpError{status: http.StatusNotFound, msg: fmt.Sprintf("User with id = %d not found", userID)}
+		}
+		if !found || !withinCaller(caller, u.Actions, u.NetworkIDs, u.DeviceTypeIDs) {
+			return &httpError{status: http.StatusForbidden, msg: "the user has rights beyond the caller's token"}
+		}
+	}
+	// Tokens carry whole seconds: those of the current second are refused
+	// too (fail closed), a login from the next second on is not.
+	now := time.Now()
+	err = g.view.revoke(context.Background(), store.Revocation{UserID: userID, Before: now.Unix() + 1, Expires: now.Add(g.maxLifetime).Unix()}, now)
+	if err == nil {
+		g.forgetDecisions()
+	}
+	return err
+}
+
+// withinCaller reports whether every action, network and device type
+// given lies within the caller's token.
+func withinCaller(caller *identity, actions []permissions.Action, networks, deviceTypes []string) bool {
+	for _, a := range actions {
+		if !permissions.Allows(caller.actions, a) {
+			return false
+		}
+	}
+	for _, id := range networks {
+		if !permissions.ContainsID(caller.networkIDs, id) {
+			return false
+		}
+	}
+	for _, id := range deviceTypes {
+		if !permissions.ContainsID(caller.deviceTypeIDs, id) {
+			return false
+		}
+	}
+	return true
+}
+
+// forgetDecisions empties this instance's decision memo after a
+// revocation, so that the revoked tokens are refused here at once.
+func (g *gate) forgetDecisions() {
+	g.memo.clear()
+}
