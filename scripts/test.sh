@@ -7,6 +7,7 @@
 # Stages, in order (default: all):
 #   static   go vet (root, e2e, interp, bench baselines), gofmt -l
 #   native   go test -race -count=1 ./...            (root module, vendor mode)
+#   fuzz     go test -fuzz, each fuzz target for 3s   (seed corpora already run in native)
 #   yaegi    scripts/yaegi-test.sh                    (same packages, interpreted)
 #   interp   cd interp && go test -count=1 -bench . -benchtime 1x ./...  (the plugin loaded as Traefik does)
 #   e2e      go test -tags e2e -count=1 -v ./e2e     (through Traefik v3.6.12)
@@ -27,7 +28,7 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
 
-all_stages=(static native yaegi interp e2e demo compose lint)
+all_stages=(static native fuzz yaegi interp e2e demo compose lint)
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=("${all_stages[@]}")
 for s in "${stages[@]}"; do
@@ -101,6 +102,31 @@ stage_static() {
 stage_native() {
   echo "+ go test -race -count=1 ./..."
   go test -race -count=1 ./...
+}
+
+# The fuzz targets, each run for a few seconds so that a regression on
+# inputs the seed corpus lacks can surface. go test -fuzz takes one package
+# and one target per run, so they are listed one by one; a failing input is
+# written to the package's testdata/fuzz/<target>/.
+stage_fuzz() {
+  local rc=0 entry pkg target
+  local targets=(
+    "./tokens FuzzVerify"
+    "./tokens FuzzVerifyDifferential"
+    "./permissions FuzzCompileRules"
+    "./permissions FuzzMatch"
+    "./users FuzzParseUsersFile"
+    "./users FuzzCryptHash"
+    ". FuzzTokenBodies"
+    ". FuzzCreateDates"
+    ". FuzzIdentityHeaderStripping"
+  )
+  for entry in "${targets[@]}"; do
+    read -r pkg target <<<"$entry"
+    echo "+ go test -run '^\$' -fuzz '^$target\$' -fuzztime 3s $pkg"
+    go test -run '^$' -fuzz "^$target\$" -fuzztime 3s "$pkg" || rc=1
+  done
+  return $rc
 }
 
 stage_yaegi() {
