@@ -3,10 +3,11 @@ package tokengate_test
 // Fuzz targets for the plugin through its public API, CreateConfig -> New
 // -> ServeHTTP (go test -run '^$' -fuzz '^FuzzTokenBodies$' .):
 //
-//   - FuzzTokenBodies: any body POSTed to /token, /token/refresh and
-//     /token/create, with or without a valid bearer token, is answered with
-//     a status of the documented set (never 500: Traefik turns a panic into
-//     a 500) and a JSON body, and the answer never holds the password sent.
+//   - FuzzTokenBodies: any body POSTed to /token, /token/refresh,
+//     /token/create and /token/revoke (and /token/jwks, an unknown
+//     /token/...), with or without a valid bearer token, is answered with a
+//     status of the documented set (never 500: Traefik turns a panic into a
+//     500) and a JSON body, and the answer never holds the password sent.
 //   - FuzzCreateDates: any expiration and refreshExpiration at /token/create
 //     either fail cleanly or give tokens that expire in the future and
 //     within createMaxAccessLifetime and createMaxLifetime; a date in
@@ -31,6 +32,7 @@ import (
 	"time"
 
 	"github.com/tokengate/tokengate"
+	"github.com/tokengate/tokengate/users"
 )
 
 // fzStatuses are the statuses the token endpoints may answer.
@@ -136,21 +138,80 @@ func fzPasswordOf(body string) (string, map[string]any, bool) {
 	return p, obj, true
 }
 
-// fzBodiesConfig is the tests' users and a small body limit, so that 413
-// is within the fuzzer's reach.
-func fzBodiesConfig() *tokengate.Config {
+// fzConfig is guardConfig with an issuer of its own: the state store
+// (sessions, revocations) is shared by every gate of the process with the
+// same issuer, and other tests must neither revoke these targets' tokens
+// nor see what the fuzzed bodies revoke.
+func fzConfig(issuer string) *tokengate.Config {
 	cfg := guardConfig()
-	cfg.MaxBodyBytes = 2048
+	cfg.Issuer = issuer
 	return cfg
 }
 
-func FuzzTokenBodies(f *testing.F) {
-	h, _ := fzHandler(f, fzBodiesConfig())
-	adminAccess, adminRefresh := fzTokens(f, h, "admin")
-	aliceAccess, aliceRefresh := fzTokens(f, h, "alice")
-	auths := []string{"", "Bearer " + adminAccess, "Bearer " + aliceAccess, "Bearer " + adminRefresh,
+// fzBodiesConfig has a small body limit, so that 413 is within the
+// fuzzer's reach, and cheaper password hashes (rounds=1000), so that a
+// login costs less.
+func fzBodiesConfig(t testing.TB) *tokengate.Config {
+	t.Helper()
+	cfg := fzConfig("tokengate-fuzz-bodies")
+	cfg.MaxBodyBytes = 2048
+	for i, u := range cfg.Users {
+		hash, err := users.MakeHash('6', u.Login+"-pass", "fz-"+u.Login, users.MinRounds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Users[i].PasswordHash = hash
+	}
+	return cfg
+}
+
+// fzBearers are the Authorization values FuzzTokenBodies sends. A fuzzed
+// body may revoke their sessions or users (/token/revoke, the message
+// form's token/revoke) or spend a refresh token (HarperDB's
+// refresh_operation_token reads the bearer), so they are renewed by a new
+// login after any such request.
+type fzBearers struct {
+	h      http.Handler
+	values []string
+	stale  bool
+}
+
+// renew logs admin and alice in again. A login the gate refuses (a full
+// session store answers 503) keeps the old values: they are then merely
+// invalid, which the target tolerates.
+func (b *fzBearers) renew() bool {
+	adminAccess, adminRefresh, ok := fzTryTokens(b.h, "admin")
+	if !ok {
+		return false
+	}
+	aliceAccess, aliceRefresh, ok := fzTryTokens(b.h, "alice")
+	if !ok {
+		return false
+	}
+	b.values = []string{"", "Bearer " + adminAccess, "Bearer " + aliceAccess, "Bearer " + adminRefresh,
 		"Bearer " + aliceRefresh, "Bearer not.a.token", "Basic YWxpY2U6YWxpY2UtcGFzcw=="}
-	paths := []string{"/token", "/token/refresh", "/token/create", "/token/jwks", "/token/other"}
+	b.stale = false
+	return true
+}
+
+// fzTryTokens returns the access and refresh tokens of a login.
+func fzTryTokens(h http.Handler, login string) (string, string, bool) {
+	code, _, raw := fzPost(h, "/token", `{"login":"`+login+`","password":"`+login+`-pass"}`, "")
+	var out map[string]string
+	if code != http.StatusCreated || json.Unmarshal(raw, &out) != nil || out["accessToken"] == "" {
+		return "", "", false
+	}
+	return out["accessToken"], out["refreshToken"], true
+}
+
+func FuzzTokenBodies(f *testing.F) {
+	h, _ := fzHandler(f, fzBodiesConfig(f))
+	bearers := &fzBearers{h: h}
+	if !bearers.renew() {
+		f.Fatal("admin and alice cannot log in")
+	}
+	auths := bearers.values
+	paths := []string{"/token", "/token/refresh", "/token/create", "/token/revoke", "/token/jwks", "/token/other"}
 
 	bodies := []string{
 		`{"login":"alice","password":"alice-pass"}`,
@@ -173,14 +234,22 @@ func FuzzTokenBodies(f *testing.F) {
 		`{"userId":2,"refreshExpiration":"2999-01-01T00:00:00Z"}`,
 		``, `null`, `[]`, `"x"`, `{}`, `{} {}`, `{"a":1} x`, `{"login":"alice",`, strings.Repeat("[", 3000),
 		`{"login":"\ud800","password":"\u0000"}`,
+		`{"token":"a.b.c","token_type_hint":"refresh_token"}`, `{"token":"x","token_type_hint":7}`,
+		`{"action":"token/revoke","requestId":3,"userId":2}`, `{"userId":3}`,
 	}
 	for i, b := range bodies {
 		f.Add(b, uint8(i%3), uint8(i%len(auths)))
 		f.Add(b, uint8(i%len(paths)), uint8(0))
 	}
 	f.Fuzz(func(t *testing.T, body string, path, auth uint8) {
+		if bearers.stale {
+			bearers.renew()
+		}
 		target := paths[int(path)%len(paths)]
-		authorization := auths[int(auth)%len(auths)]
+		authorization := bearers.values[int(auth)%len(bearers.values)]
+		// Requests that may end the bearers' sessions: renew them after.
+		bearers.stale = strings.HasSuffix(target, "/revoke") || strings.Contains(body, "revoke") ||
+			int(auth)%len(bearers.values) == 3 || int(auth)%len(bearers.values) == 4
 		code, header, raw := fzPost(h, target, body, authorization)
 		if !fzStatuses[code] {
 			t.Fatalf("POST %s %q: status %d: %s", target, body, code, raw)
@@ -219,7 +288,7 @@ const (
 )
 
 func fzCreateConfig() *tokengate.Config {
-	cfg := guardConfig()
+	cfg := fzConfig("tokengate-fuzz-create-dates")
 	cfg.CreateMaxAccessLifetime = "1h"
 	cfg.CreateMaxLifetime = "48h"
 	return cfg
@@ -406,13 +475,13 @@ type fzStripGate struct {
 
 func fzStripGates(t testing.TB) []fzStripGate {
 	t.Helper()
-	renamed := guardConfig()
+	renamed := fzConfig("tokengate-fuzz-identity-renamed")
 	renamed.IdentityHeaders.UserID = "X-Remote-User" // the default name is still removed
 	renamed.IdentityHeaders.Login = ""               // not forwarded, and removed
-	uncached := guardConfig()
+	uncached := fzConfig("tokengate-fuzz-identity-uncached")
 	uncached.CacheTTL = "0s" // no claims cache, no decision memo: every request takes the full path
 	var gates []fzStripGate
-	for i, cfg := range []*tokengate.Config{guardConfig(), renamed, uncached} {
+	for i, cfg := range []*tokengate.Config{fzConfig("tokengate-fuzz-identity"), renamed, uncached} {
 		h, next := fzHandler(t, cfg)
 		alice, _ := fzTokens(t, h, "alice")
 		admin, _ := fzTokens(t, h, "admin")
