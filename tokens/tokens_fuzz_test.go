@@ -187,7 +187,7 @@ func buildSuite(t testing.TB) (*fuzzSuite, error) {
 			NetworkIDs: []string{"*"}, DeviceTypeIDs: []string{"*"}},
 		{UserID: 9007199254740991, Login: "", Role: "", ExpiresAt: fuzzNow + 1},
 		{UserID: 3, Login: "bob", Role: "client", Actions: []permissions.Action{permissions.GetDevice},
-			NetworkIDs: []string{"3"}, DeviceTypeIDs: []string{"10"}, ActorID: 1, FromDeviceHive: true},
+			NetworkIDs: []string{"3"}, DeviceTypeIDs: []string{"10"}, ActorID: 1, FromDeviceHive: true, SessionID: "s1"},
 	}
 	for _, svc := range services {
 		for _, c := range claimSets {
@@ -727,6 +727,7 @@ func refClaims(mc jwt.MapClaims, want tokens.Type) (tokens.Claims, string) {
 		c.ActorID = id
 	}
 	c.FromDeviceHive = mc["src"] == "devicehive"
+	c.SessionID, _ = mc["sid"].(string)
 	if a, present := payload["a"]; present && a != nil {
 		list, ok := a.([]any)
 		if !ok {
@@ -898,6 +899,8 @@ func addDifferentialSeeds(f *testing.F, s *fuzzSuite) {
 		base(`,"act":null`),
 		base(`,"act":{"sub":"1","act":{"sub":"2"}}`),
 		base(`,"src":"DeviceHive"`),
+		base(`,"sid":"0123456789abcdef0123456789abcdef"`),
+		base(`,"sid":7`),
 		`{"iss":"tokengate","aud":"devices","sub":"2","exp":` + exp + `,"token_type":"access","payload":{"u":2,"t":1}}`,
 		`null`, `[]`, `"x"`, `{}`,
 	}
