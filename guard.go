@@ -76,7 +76,11 @@ func refuseToken(g *gate, w http.ResponseWriter, err error) {
 		g.challenge(w, http.StatusUnauthorized, "", err.Error())
 		return
 	}
-	_, msg := statusOf(err)
+	status, msg := statusOf(err)
+	if status != http.StatusUnauthorized {
+		deny(w, status, msg) // the session store is unavailable: 503
+		return
+	}
 	g.challenge(w, http.StatusUnauthorized, "invalid_token", msg)
 }
 

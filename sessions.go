@@ -40,7 +40,8 @@ type view struct {
 	bySession map[string]int64         // revoked session id -> expires (Unix s)
 	byUser    map[int64]userRevocation // user id -> tokens issued before are revoked
 	cursor    int64                    // ms: next Revocations call starts here
-	lost      bool                     // the store's loss has been logged
+
+	lost int32 // 1 once the store's loss is logged, until it answers again; atomic
 }
 
 type userRevocation struct {
@@ -61,6 +62,7 @@ type viewRegistry struct {
 // Errors of the state store, as clients see them.
 var (
 	errStoreDown = &httpError{status: http.StatusServiceUnavailable, msg: "session store is unavailable, try again later"}
+	errStoreFull = &httpError{status: http.StatusServiceUnavailable, msg: "session store is full (store.maxEntries), try again later"}
 	errRevoked   = &httpError{status: http.StatusUnauthorized, msg: "token has been revoked"}
 )
 
@@ -202,16 +204,10 @@ func (v *view) sync(ns int64) {
 	defer v.mu.Unlock()
 	list, cursor, err := v.store.Revocations(context.Background(), v.cursor, ns/int64(time.Millisecond))
 	if err != nil {
-		if !v.lost {
-			v.lost = true
-			logErrorf("session store %s is unreachable: %v; serving from the last synced revocations for at most the configured maxStaleness", v.name, err)
-		}
+		v.failed(err)
 		return
 	}
-	if v.lost {
-		v.lost = false
-		logErrorf("session store %s is reachable again", v.name)
-	}
+	v.answered()
 	v.cursor = cursor
 	v.applyLocked(list, ns/int64(time.Second))
 	atomic.StoreInt64(&v.synced, ns)
@@ -240,13 +236,27 @@ func (v *view) applyLocked(list []store.Revocation, now int64) {
 	}
 }
 
+// failed logs the store's loss once (one ERR line, not one per request);
+// answered logs its return, at the same level so that both are seen.
+func (v *view) failed(err error) {
+	if atomic.CompareAndSwapInt32(&v.lost, 0, 1) {
+		logErrorf("session store %s is unreachable: %v; refresh and revoke answer 503, the guard serves from the last synced revocations for at most store.maxStaleness", v.name, err)
+	}
+}
+
+func (v *view) answered() {
+	if atomic.LoadInt32(&v.lost) == 1 && atomic.CompareAndSwapInt32(&v.lost, 1, 0) {
+		logErrorf("session store %s is reachable again", v.name)
+	}
+}
+
 // revoke records r in the store and, at once, in the view.
 func (v *view) revoke(ctx context.Context, r store.Revocation, now time.Time) error {
 	rec, err := v.store.Revoke(ctx, r, now.UnixNano()/int64(time.Millisecond))
 	if err != nil {
-		logErrorf("session store %s: recording a revocation: %v", v.name, err)
-		return errStoreDown
+		return storeError(v, err)
 	}
+	v.answered()
 	v.learn(rec, now)
 	return nil
 }
@@ -258,13 +268,12 @@ func (v *view) learn(r store.Revocation, now time.Time) {
 	v.mu.Unlock()
 }
 
-// storeError maps a store failure to the client's 503 (logged; a full
-// memory store is said as such).
-func storeError(v *view, what string, err error) error {
+// storeError maps a store failure to the client's 503. A full memory store
+// is said as such (and not logged: every refusal would be a line).
+func storeError(v *view, err error) error {
 	if errors.Is(err, store.ErrFull) {
-		logErrorf("session store %s is full (store.maxEntries): %s refused", v.name, what)
-		return &httpError{status: http.StatusServiceUnavailable, msg: "session store is full, try again later"}
+		return errStoreFull
 	}
-	logErrorf("session store %s: %s: %v", v.name, what, err)
+	v.failed(err)
 	return errStoreDown
 }

@@ -211,8 +211,9 @@ func (g *gate) issuePair(claims tokens.Claims, accessExp, refreshExp int64) (pai
 	if g.rotation {
 		s := store.Session{ID: sid, UserID: issued.UserID, RefreshID: issued.ID, Expires: issued.ExpiresAt}
 		if err := g.view.store.StartSession(context.Background(), s); err != nil {
-			return pair{}, storeError(g.view, "starting a session", err)
+			return pair{}, storeError(g.view, err)
 		}
+		g.view.answered()
 	}
 	return pair{access: access, refresh: refresh}, nil
 }
@@ -294,8 +295,9 @@ func (g *gate) rotate(rc, claims tokens.Claims, access string) (pair, error) {
 		Now: now.UnixNano() / int64(time.Millisecond), Grace: g.reuseGrace.Milliseconds(), Expires: next.ExpiresAt,
 	})
 	if err != nil {
-		return pair{}, storeError(g.view, "spending a refresh token", err)
+		return pair{}, storeError(g.view, err)
 	}
+	g.view.answered()
 	switch outcome {
 	case store.Granted, store.Retried:
 		return pair{access: access, refresh: refresh}, nil

@@ -12,6 +12,7 @@ import (
 	"crypto/sha512"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -466,6 +467,7 @@ func TestGuardConcurrent(t *testing.T) {
 		who, path   string
 		code        int
 		login, fail string
+		body        string // of a refusal
 	}
 	out := make(chan outcome, 16*40)
 	var wg sync.WaitGroup
@@ -498,6 +500,9 @@ func TestGuardConcurrent(t *testing.T) {
 					if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
 						o.fail = err.Error()
 					}
+				} else {
+					body, _ := io.ReadAll(resp.Body)
+					o.body = string(body)
 				}
 				resp.Body.Close()
 				o.code, o.login = resp.StatusCode, e.Auth["X-Auth-Login"]
@@ -517,7 +522,7 @@ func TestGuardConcurrent(t *testing.T) {
 			want = http.StatusOK
 		}
 		if o.fail != "" || o.code != want || (want == http.StatusOK && o.login != o.who) {
-			t.Fatalf("%s GET %s: %d (backend saw login %q) %s, want %d", o.who, o.path, o.code, o.login, o.fail, want)
+			t.Fatalf("%s GET %s: %d %s(backend saw login %q) %s, want %d", o.who, o.path, o.code, o.body, o.login, o.fail, want)
 		}
 	}
 	if n != 16*40 {
