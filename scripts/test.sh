@@ -99,7 +99,15 @@ stage_static() {
   return $rc
 }
 
+# redis_tools installs what the packages that talk to Redis test against:
+# a real redis-server (resp, store, and the e2e suite start their own on a
+# free loopback port), from Debian's package.
+redis_tools() {
+  "$root/scripts/install-tools.sh" redis >/dev/null
+}
+
 stage_native() {
+  redis_tools || return 1
   echo "+ go test -race -count=1 ./..."
   go test -race -count=1 ./...
 }
@@ -130,6 +138,7 @@ stage_fuzz() {
 }
 
 stage_yaegi() {
+  redis_tools || return 1
   "$root/scripts/yaegi-test.sh"
 }
 
@@ -168,6 +177,7 @@ resolve_traefik() {
 }
 
 stage_e2e() {
+  redis_tools || return 1
   resolve_traefik || return 1
   local bin=$traefik
   echo "+ TRAEFIK_BIN=$bin go test -tags e2e -count=1 -v -timeout ${E2E_TIMEOUT:-20m} ./e2e ${E2E_ARGS:-}"
