@@ -16,8 +16,18 @@
 # ratio is taken against the mean of the plain runs of its round and the
 # next, and the table shows the median and the range over the rounds.
 #
+# It then measures the token service: refreshes per second without
+# rotation, with rotation on the memory store and, when redis-server is
+# installed, with rotation on a Redis the script starts (bench/refresh: each
+# client logs in once and refreshes in a loop, following rotated tokens),
+# and logins per second; the same interleaved rounds.
+#
+# BEFORE=<git revision> also runs that revision of tokengate as a second
+# plugin in the same Traefik (cached, verify and refresh routes), so that a
+# change is measured against its parent in one run.
+#
 #   bench/load.sh                 # 5 rounds of wrk -t2 -c32 -d5s per route
-#   ROUNDS=9 DURATION=10s CONNECTIONS=64 bench/load.sh
+#   ROUNDS=9 DURATION=10s CONNECTIONS=64 BEFORE=main~3 bench/load.sh
 #
 # Needs wrk (scripts/install-tools.sh wrk). Traffic stays on 127.0.0.1.
 set -euo pipefail
@@ -52,6 +62,25 @@ plugin="$work/plugins-local/src/$module"
 mkdir -p "$plugin"
 git ls-files -z --cached --others --exclude-standard | grep -zv -E '^(demo|e2e|interp|bench|scripts)/' |
   xargs -0 cp --parents -t "$plugin"
+go build -o "$work/refresh" ./bench/refresh
+before=${BEFORE:-}
+before_module=github.com/tokengate/before
+if [ -n "$before" ]; then
+  # The revision's sources under another module path, so both load.
+  dir="$work/plugins-local/src/$before_module"
+  mkdir -p "$dir"
+  git archive "$before" | tar -x -C "$dir"
+  rm -rf "$dir/demo" "$dir/e2e" "$dir/interp" "$dir/bench" "$dir/scripts"
+  grep -rl --include='*.go' --include=go.mod --include=.traefik.yml "$module" "$dir" |
+    xargs sed -i "s#$module#$before_module#g"
+  # Traefik calls <last element of the module path>.New.
+  sed -i 's/^package tokengate$/package before/' "$dir"/*.go
+fi
+redis_port=
+if command -v redis-server >/dev/null; then
+  redis_port=$(free_port)
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" --logfile "$work/redis.log" & pids+=($!)
+fi
 for baseline in noop lookup; do
   mkdir -p "$work/plugins-local/src/github.com/tokengate/$baseline"
   cp "bench/$baseline/go.mod" "bench/$baseline/$baseline.go" "bench/$baseline/.traefik.yml" "$work/plugins-local/src/github.com/tokengate/$baseline/"
@@ -65,13 +94,15 @@ log: {level: ERROR, filePath: "$work/traefik.log", noColor: true}
 experimental:
   localPlugins:
     tokengate: {moduleName: "$module"}
+$([ -n "$before" ] && echo "    before: {moduleName: \"$before_module\"}")
     noop: {moduleName: github.com/tokengate/noop}
     lookup: {moduleName: github.com/tokengate/lookup}
 YAML
 
-gate_config() { # $1: cacheTTL
+gate_config() { # $1: cacheTTL, $2: plugin name (default tokengate), $3: extra option lines
   cat <<YAML
-        tokengate:
+        ${2:-tokengate}:
+${3:-}
           cacheTTL: "$1"
           keys: [{id: bench, algorithm: HS256, secret: "bench-only-secret-0123456789abcdef-0123456789"}]
           users:
@@ -90,6 +121,18 @@ http:
     lookup: {rule: "Host(\`lookup.bench\`)", service: backend, middlewares: [lookup]}
     cached: {rule: "Host(\`cached.bench\`)", service: backend, middlewares: [cached]}
     verify: {rule: "Host(\`verify.bench\`)", service: backend, middlewares: [verify]}
+    refresh: {rule: "Host(\`refresh.bench\`)", service: backend, middlewares: [refresh]}
+    rotate: {rule: "Host(\`rotate.bench\`)", service: backend, middlewares: [rotate]}
+$([ -n "$redis_port" ] && cat <<ROUTES
+    rotate-redis: {rule: "Host(\`rotate-redis.bench\`)", service: backend, middlewares: [rotate-redis]}
+ROUTES
+)
+$([ -n "$before" ] && cat <<ROUTES
+    cached-before: {rule: "Host(\`cached-before.bench\`)", service: backend, middlewares: [cached-before]}
+    verify-before: {rule: "Host(\`verify-before.bench\`)", service: backend, middlewares: [verify-before]}
+    refresh-before: {rule: "Host(\`refresh-before.bench\`)", service: backend, middlewares: [refresh-before]}
+ROUTES
+)
   middlewares:
     identity:
       headers:
@@ -112,6 +155,31 @@ $(gate_config 5m)
     verify:
       plugin:
 $(gate_config 0s)
+    refresh:
+      plugin:
+$(gate_config 5m)
+    rotate:
+      plugin:
+$(gate_config 5m tokengate "          refreshRotation: true")
+$([ -n "$redis_port" ] && cat <<MW
+    rotate-redis:
+      plugin:
+$(gate_config 5m tokengate "          refreshRotation: true
+          store: {redis: {endpoints: [\"127.0.0.1:$redis_port\"]}}")
+MW
+)
+$([ -n "$before" ] && cat <<MW
+    cached-before:
+      plugin:
+$(gate_config 5m before)
+    verify-before:
+      plugin:
+$(gate_config 0s before)
+    refresh-before:
+      plugin:
+$(gate_config 5m before)
+MW
+)
   services:
     backend: {loadBalancer: {servers: [{url: "http://127.0.0.1:$api"}]}}
 YAML
@@ -126,7 +194,13 @@ done
 token=$(curl -s -XPOST -H 'Host: cached.bench' "$base/token" -d '{"login":"alice","password":"alice-pass"}' |
   sed -n 's/.*"accessToken":"\([^"]*\)".*/\1/p')
 [ -n "$token" ] || { echo "load.sh: no token; Traefik log:" >&2; cat "$work/traefik.log" >&2; exit 1; }
-for host in headers noop lookup cached verify; do
+routes="plain headers noop lookup cached verify"
+[ -n "$before" ] && routes="$routes cached-before verify-before"
+token_routes="refresh rotate"
+[ -n "$redis_port" ] && token_routes="$token_routes rotate-redis"
+[ -n "$before" ] && token_routes="$token_routes refresh-before"
+token_routes="$token_routes login"
+for host in ${routes#plain}; do
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $host.bench" -H "Authorization: Bearer $token" "$base/device/d1")
   [ "$code" = 200 ] || { echo "load.sh: $host route answered $code" >&2; exit 1; }
 done
@@ -138,36 +212,66 @@ run() { # $1 host -> requests/s
   wrk -t"$threads" -c"$connections" -d"$duration" -H "Host: $1.bench" -H "Authorization: Bearer $token" "$base/device/d1" |
     awk '/^Requests\/sec:/ {print $2}'
 }
-echo "$rounds rounds of wrk -t$threads -c$connections -d$duration GET /device/d1 through Traefik $("$TRAEFIK_BIN" version | sed -n 's/^Version:[[:space:]]*//p'), $(nproc) cores"
+run_tokens() { # $1 route -> successes/s (bench/refresh prints "<rate> <failures>")
+  case "$1" in
+    login) "$work/refresh" -url "$base" -host refresh.bench -c 8 -d "$duration" -login | awk '{print $1}' ;;
+    rotate | rotate-redis) "$work/refresh" -url "$base" -host "$1.bench" -c "$connections" -d "$duration" -rotate | awk '{print $1}' ;;
+    *) "$work/refresh" -url "$base" -host "$1.bench" -c "$connections" -d "$duration" | awk '{print $1}' ;;
+  esac
+}
+echo "$rounds rounds of wrk -t$threads -c$connections -d$duration GET /device/d1 through Traefik $("$TRAEFIK_BIN" version | sed -n 's/^Version:[[:space:]]*//p'), $(nproc) cores${before:+; before = $before ($(git rev-parse --short "$before"))}"
 results=$work/results
 for round in $(seq "$rounds"); do
-  for host in plain headers noop lookup cached verify; do
+  for host in $routes; do
     echo "$round $host $(run "$host")" >>"$results"
+  done
+  for route in $token_routes; do
+    echo "$round $route $(run_tokens "$route")" >>"$results"
   done
 done
 echo "$((rounds + 1)) plain $(run plain)" >>"$results"
-awk '
-  { rps[$1, $2] = $3 }
-  function median(a, n,   i, j, t) {
-    for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
-    return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
+label() {
+  case "$1" in
+    headers) echo "Traefik's headers middleware setting the six identity headers" ;;
+    noop) echo "a plugin that only calls next (bench/noop)" ;;
+    lookup) echo "a plugin that looks the request up in a read-locked map and sets the six headers (bench/lookup)" ;;
+    cached) echo "tokengate, cached decision" ;;
+    verify) echo "tokengate, every token verified (cacheTTL 0s)" ;;
+    cached-before) echo "tokengate $before, cached decision" ;;
+    verify-before) echo "tokengate $before, every token verified" ;;
+    refresh) echo "refresh, rotation off (memory store)" ;;
+    rotate) echo "refresh, rotation on, memory store" ;;
+    rotate-redis) echo "refresh, rotation on, Redis store" ;;
+    refresh-before) echo "refresh, tokengate $before" ;;
+    login) echo "login (SHA-512-crypt, 5000 rounds; 8 clients)" ;;
+  esac
+}
+labels=$work/labels
+for r in $routes $token_routes; do echo "$r	$(label "$r")" >>"$labels"; done
+awk -F'\t' -v n="$rounds" -v routes="$routes" -v token_routes="$token_routes" '
+  FNR == NR { name[$1] = $2; next }
+  { split($0, f, " "); rps[f[1], f[2]] = f[3] }
+  function median(a, k,   i, j, t) {
+    for (i = 2; i <= k; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
+    return k % 2 ? a[(k+1)/2] : (a[k/2] + a[k/2+1]) / 2
   }
   END {
-    n = '"$rounds"'
-    split("plain headers noop lookup cached verify", hosts, " ")
-    for (h = 1; h <= 6; h++) {
+    printf "| route | req/s (median) | ratio to plain (median) | ratio range |\n|---|---:|---:|---:|\n"
+    m = split(routes, hosts, " ")
+    for (h = 1; h <= m; h++) {
       for (r = 1; r <= n; r++) {
         base = (rps[r, "plain"] + rps[r+1, "plain"]) / 2
         req[r] = rps[r, hosts[h]]; ratio[r] = req[r] / base
       }
-      medreq[h] = median(req, n); medratio[h] = median(ratio, n)
-      lo[h] = ratio[1]; hi[h] = ratio[n]
+      medreq = median(req, n); medratio = median(ratio, n)
+      if (hosts[h] == "plain") { printf "| plain Traefik | %.0f | 1.00 | |\n", medreq; continue }
+      printf "| %s | %.0f | %.2f | %.2f-%.2f |\n", name[hosts[h]], medreq, medratio, ratio[1], ratio[n]
     }
-    printf "| route | req/s (median) | ratio to plain (median) | ratio range |\n|---|---:|---:|---:|\n"
-    printf "| plain Traefik | %.0f | 1.00 | |\n", medreq[1]
-    printf "| Traefik'"'"'s headers middleware setting the six identity headers | %.0f | %.2f | %.2f-%.2f |\n", medreq[2], medratio[2], lo[2], hi[2]
-    printf "| a plugin that only calls next (bench/noop) | %.0f | %.2f | %.2f-%.2f |\n", medreq[3], medratio[3], lo[3], hi[3]
-    printf "| a plugin that looks the request up in a read-locked map and sets the six headers (bench/lookup) | %.0f | %.2f | %.2f-%.2f |\n", medreq[4], medratio[4], lo[4], hi[4]
-    printf "| tokengate, cached decision | %.0f | %.2f | %.2f-%.2f |\n", medreq[5], medratio[5], lo[5], hi[5]
-    printf "| tokengate, every token verified (cacheTTL 0s) | %.0f | %.2f | %.2f-%.2f |\n", medreq[6], medratio[6], lo[6], hi[6]
-  }' "$results"
+    printf "\n| token service | per second (median) | range |\n|---|---:|---:|\n"
+    m = split(token_routes, tr, " ")
+    for (h = 1; h <= m; h++) {
+      for (r = 1; r <= n; r++) req[r] = rps[r, tr[h]]
+      medreq = median(req, n)
+      printf "| %s | %.0f | %.0f-%.0f |\n", name[tr[h]], medreq, req[1], req[n]
+    }
+  }' "$labels" "$results"

@@ -1,0 +1,91 @@
+// Command refresh measures the token service's refresh (and login) rate
+// through Traefik: each of -c workers logs in once, then refreshes in a
+// loop for -d; with -rotate it follows the rotated refresh token, as a
+// client must. It prints "<successes/s> <failures>".
+//
+//	go run ./bench/refresh -url http://127.0.0.1:8080 -host refresh.bench -c 16 -d 5s [-rotate] [-login]
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+func main() {
+	url := flag.String("url", "http://127.0.0.1:8080", "Traefik's entrypoint")
+	host := flag.String("host", "", "Host header (the router)")
+	workers := flag.Int("c", 16, "concurrent clients")
+	duration := flag.Duration("d", 5*time.Second, "how long to run")
+	rotate := flag.Bool("rotate", false, "use the refresh token each answer returns")
+	loginOnly := flag.Bool("login", false, "measure logins instead of refreshes")
+	user := flag.String("user", "alice", "login (password: <login>-pass)")
+	flag.Parse()
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *workers}, Timeout: 10 * time.Second}
+	post := func(path, body string) (map[string]any, int, error) {
+		req, err := http.NewRequest(http.MethodPost, *url+path, bytes.NewBufferString(body))
+		if err != nil {
+			return nil, 0, err
+		}
+		req.Host = *host
+		resp, err := client.Do(req)
+		if err != nil {
+			return nil, 0, err
+		}
+		defer resp.Body.Close()
+		data, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return nil, resp.StatusCode, err
+		}
+		var out map[string]any
+		_ = json.Unmarshal(data, &out)
+		return out, resp.StatusCode, nil
+	}
+	loginBody := fmt.Sprintf(`{"login":%q,"password":%q}`, *user, *user+"-pass")
+
+	var ok, failed int64
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(*duration)
+	for i := 0; i < *workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, code, err := post("/token", loginBody)
+			if err != nil || code != http.StatusCreated {
+				log.Printf("login: %d %v %v", code, err, out)
+				atomic.AddInt64(&failed, 1)
+				return
+			}
+			refresh, _ := out["refreshToken"].(string)
+			for time.Now().Before(deadline) {
+				path, body, want := "/token/refresh", fmt.Sprintf(`{"refreshToken":%q}`, refresh), http.StatusCreated
+				if *loginOnly {
+					path, body = "/token", loginBody
+				}
+				out, code, err := post(path, body)
+				if err != nil || code != want {
+					atomic.AddInt64(&failed, 1)
+					continue
+				}
+				atomic.AddInt64(&ok, 1)
+				if next, _ := out["refreshToken"].(string); *rotate && next != "" {
+					refresh = next
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	fmt.Printf("%.0f %d\n", float64(ok)/duration.Seconds(), failed)
+	if ok == 0 {
+		os.Exit(1)
+	}
+}
