@@ -32,6 +32,16 @@ const sweepEvery = 1000
 // Spend and Revoke judge expiry by the now they are given; StartSession,
 // which is given none, by the wall clock (or the latest now seen, when
 // later).
+//
+// It is also Counters (counters.go), with a budget of its own: at most
+// maxEntries counted keys besides the sessions and revocations, so that a
+// flood of failed logins cannot crowd out sessions, nor sessions the
+// counters. A full budget fails closed: after dropping the expired counters
+// (at most once a second), Failure and Peek refuse a new key with ErrFull,
+// and the gate refuses the attempt rather than let through one whose
+// failure it could not count. Evicting live counters instead would hand a
+// flood of distinct logins or addresses the very thing it is after: the
+// reset of the attacked login's count.
 type Memory struct {
 	mu        sync.Mutex
 	max       int
@@ -41,6 +51,9 @@ type Memory struct {
 	lastAt    int64                 // At of the latest revocation, ms
 	seen      int64                 // latest time seen, ms: the store's clock
 	lastSweep int64                 // ms
+
+	counters         map[string]*memCount // failure counters by key
+	lastCounterSweep int64                // ms
 }
 
 // memSession is one session's rotation state.
@@ -54,7 +67,7 @@ type memSession struct {
 
 // NewMemory returns an empty store of its own (Shared is what the gate uses).
 func NewMemory(maxEntries int) *Memory {
-	m := &Memory{sessions: map[string]*memSession{}, revoked: map[string]Revocation{}}
+	m := &Memory{sessions: map[string]*memSession{}, revoked: map[string]Revocation{}, counters: map[string]*memCount{}}
 	m.setMax(maxEntries)
 	return m
 }

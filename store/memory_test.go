@@ -5,17 +5,27 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tokengate/tokengate/store"
 )
 
 func TestMemory(t *testing.T) {
 	testStore(t, func(t *testing.T) store.Store { return store.NewMemory(0) })
+	t.Run("counters", func(t *testing.T) {
+		testCounters(t, func(t *testing.T) store.Counters { return store.NewMemory(0) })
+	})
+}
+
+// sharedKey is a Shared key of the test's own, new on every run (-count):
+// the registry lives as long as the process.
+func sharedKey(t *testing.T) string {
+	return t.Name() + "/" + strconv.FormatInt(time.Now().UnixNano(), 10)
 }
 
 func TestShared(t *testing.T) {
 	ctx := context.Background()
-	key := t.Name()
+	key := sharedKey(t)
 	a := store.Shared(key+"/a", 10)
 	tests := []struct {
 		name string
@@ -216,5 +226,165 @@ func TestMemoryConcurrent(t *testing.T) {
 	}
 	if len(seen) != workers*rounds {
 		t.Errorf("synced %d revocations, want %d", len(seen), workers*rounds)
+	}
+}
+
+// TestMemoryCountersBound: the counters have a budget of their own
+// (maxEntries keys) and fail closed when it is spent: a new key is refused
+// by Failure and by Peek with ErrFull, keys already counted keep working.
+func TestMemoryCountersBound(t *testing.T) {
+	ctx := context.Background()
+	now := nowMS()
+	m := store.NewMemory(2)
+	failure(t, m, "a", now, minute)
+	failure(t, m, "b", now, minute)
+
+	tests := []struct {
+		name    string
+		run     func() error
+		wantErr error
+	}{
+		{"Failure of a new key", func() error {
+			_, err := m.Failure(ctx, "c", now, minute)
+			return err
+		}, store.ErrFull},
+		{"Failure of a counted key", func() error {
+			got, err := m.Failure(ctx, "a", now, minute)
+			if err == nil && got.Failures != 2 {
+				t.Errorf("Failure(a): got %+v, want 2 failures", got)
+			}
+			return err
+		}, nil},
+		{"Peek of counted keys", func() error {
+			_, err := m.Peek(ctx, []string{"a", "b"}, now)
+			return err
+		}, nil},
+		{"Peek of a new key", func() error {
+			_, err := m.Peek(ctx, []string{"a", "c"}, now)
+			return err
+		}, store.ErrFull},
+		{"Reset of an absent key", func() error { return m.Reset(ctx, "c") }, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.run(); err != tt.wantErr {
+				t.Fatalf("got %v, want %v", err, tt.wantErr)
+			}
+		})
+	}
+
+	t.Run("the new key is not recorded", func(t *testing.T) {
+		reset(t, m, "b") // makes room for one
+		if got := peekOne(t, m, "c", now); got != (store.Count{}) {
+			t.Fatalf("c: got %+v, want zero", got)
+		}
+		if _, err := m.Peek(ctx, []string{"c", "d"}, now); err != store.ErrFull {
+			t.Fatalf("Peek of two new keys with room for one: got %v, want ErrFull", err)
+		}
+		failure(t, m, "c", now, minute)
+		if _, err := m.Failure(ctx, "d", now, minute); err != store.ErrFull {
+			t.Fatalf("Failure(d) when full again: got %v, want ErrFull", err)
+		}
+	})
+
+	t.Run("sessions and counters have budgets of their own", func(t *testing.T) {
+		exp := now/1000 + hour
+		start(t, m, store.Session{ID: "s1", RefreshID: "r", Expires: exp})
+		start(t, m, store.Session{ID: "s2", RefreshID: "r", Expires: exp})
+		if err := m.StartSession(ctx, store.Session{ID: "s3", RefreshID: "r", Expires: exp}); err != store.ErrFull {
+			t.Fatalf("third session: got %v, want ErrFull", err)
+		}
+		reset(t, m, "a")
+		reset(t, m, "c")
+		failure(t, m, "x", now, minute)
+		failure(t, m, "y", now, minute)
+		if err := m.StartSession(ctx, store.Session{ID: "s3", RefreshID: "r", Expires: exp}); err != store.ErrFull {
+			t.Fatalf("third session after counter resets: got %v, want ErrFull", err)
+		}
+	})
+}
+
+// TestMemoryCountersSweep: expired counters are dropped when the budget is
+// spent, at most once a second (by the now given), and Shared's bound
+// applies to the counters too.
+func TestMemoryCountersSweep(t *testing.T) {
+	ctx := context.Background()
+	base := nowMS()
+	m := store.NewMemory(2)
+	failure(t, m, "a", base, 10000) // expires at base+10s
+	failure(t, m, "b", base, 20000)
+	x := base + 10000 - 200 // just before a expires
+	steps := []struct {
+		name string
+		at   int64
+		want error
+	}{
+		{"nothing expired yet", x, store.ErrFull},
+		{"a expired, but swept less than a second ago", x + 400, store.ErrFull},
+		{"a second later: swept", x + 1000, nil},
+		{"full again", x + 1100, store.ErrFull},
+	}
+	for i, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			_, err := m.Failure(ctx, "c"+strconv.Itoa(i), s.at, 60000)
+			if err != s.want {
+				t.Fatalf("Failure: got %v, want %v", err, s.want)
+			}
+		})
+	}
+	t.Run("an expired key is counted afresh even when full", func(t *testing.T) {
+		m := store.NewMemory(1)
+		failure(t, m, "a", base, 1000)
+		if got := failure(t, m, "a", base+1000, 1000); got.Failures != 1 {
+			t.Fatalf("got %+v, want 1 failure", got)
+		}
+	})
+	t.Run("Shared bound", func(t *testing.T) {
+		key := sharedKey(t)
+		s := store.Shared(key, 1)
+		failure(t, s, "a", base, minute)
+		if _, err := s.Failure(ctx, "b", base, minute); err != store.ErrFull {
+			t.Fatalf("bound 1: got %v, want ErrFull", err)
+		}
+		failure(t, store.Shared(key, 2), "b", base, minute)
+		if got := peekOne(t, store.Shared(key, 2), "a", base); got.Failures != 1 {
+			t.Fatalf("shared counter: got %+v, want 1 failure", got)
+		}
+	})
+}
+
+// TestMemoryCountersConcurrent is for -race: failures, peeks and resets of
+// overlapping keys from several goroutines, within a small budget.
+func TestMemoryCountersConcurrent(t *testing.T) {
+	ctx := context.Background()
+	m := store.NewMemory(16)
+	now := nowMS()
+	const workers, rounds = 4, 50
+	var wg sync.WaitGroup
+	errs := make(chan string, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < rounds; i++ {
+				key := "k" + strconv.Itoa(i%8)
+				if _, err := m.Failure(ctx, key, now+int64(i), minute); err != nil {
+					errs <- err.Error()
+					return
+				}
+				if _, err := m.Peek(ctx, []string{key, "k" + strconv.Itoa(w)}, now); err != nil {
+					errs <- err.Error()
+					return
+				}
+				if i%5 == 0 {
+					_ = m.Reset(ctx, key)
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }

@@ -18,6 +18,8 @@ import (
 //	<prefix>revocations    sorted set, score At (ms), member an encoded
 //	                       Revocation; expires retention after its last write,
 //	                       members older than retention are trimmed
+//	<prefix>thr:<key>      hash, a failure counter (redis_counters.go);
+//	                       expires resetAfter after its latest failure
 //
 // Spend and Revoke are Lua scripts (atomic). A revocation's At is the Redis
 // server's time in ms, one past the latest recorded when not later, so all

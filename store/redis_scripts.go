@@ -110,3 +110,27 @@ add(zk, at, now, member, retention)
 mark(sk, at, expires, member)
 return {at, member}
 `)
+
+// failureScript: KEYS counter; ARGV now (ms), resetAfter (ms). Returns
+// {failures, last}.
+//
+// A counter hash <prefix>thr:<key> holds n (consecutive failures), last (ms
+// of the latest failure) and exp (ms, by the callers' clocks: Peek and
+// Failure treat the count as gone from then on); the key itself expires
+// (PEXPIRE, by the server's clock) resetAfter after the latest failure.
+var failureScript = resp.NewScript(`
+local k = KEYS[1]
+local now, reset = tonumber(ARGV[1]), tonumber(ARGV[2])
+local h = redis.call('HMGET', k, 'last', 'exp')
+local last, exp = tonumber(h[1]) or 0, tonumber(h[2]) or 0
+if exp <= now then
+  redis.call('DEL', k)
+  last, exp = 0, 0
+end
+local n = redis.call('HINCRBY', k, 'n', 1)
+if now > last then last = now end
+if now + reset > exp then exp = now + reset end
+redis.call('HSET', k, 'last', string.format('%.0f', last), 'exp', string.format('%.0f', exp))
+redis.call('PEXPIRE', k, string.format('%.0f', exp - now))
+return {n, last}
+`)

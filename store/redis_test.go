@@ -65,6 +65,58 @@ func TestRedis(t *testing.T) {
 		n++
 		return store.NewRedis(c, "t"+strconv.Itoa(n)+":", time.Hour)
 	})
+	t.Run("counters", func(t *testing.T) {
+		testCounters(t, func(t *testing.T) store.Counters {
+			n++
+			return store.NewRedis(c, "c"+strconv.Itoa(n)+":", time.Hour)
+		})
+	})
+
+	t.Run("counter key layout", func(t *testing.T) {
+		st := store.NewRedis(c, "clayout:", time.Hour)
+		now := nowMS()
+		failure(t, st, "l:abc", now, minute)
+		failure(t, st, "l:abc", now+5, minute)
+		h, err := do(t, c, "HGETALL", "clayout:thr:l:abc").Strings()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fields := map[string]string{}
+		for i := 0; i+1 < len(h); i += 2 {
+			fields[h[i]] = h[i+1]
+		}
+		want := map[string]string{"n": "2", "last": strconv.FormatInt(now+5, 10), "exp": strconv.FormatInt(now+5+minute, 10)}
+		if len(fields) != len(want) {
+			t.Errorf("fields %v, want %v", fields, want)
+		}
+		for k, v := range want {
+			if fields[k] != v {
+				t.Errorf("field %s: %q, want %q", k, fields[k], v)
+			}
+		}
+		if typ := do(t, c, "TYPE", "clayout:thr:l:abc").Text; typ != "hash" {
+			t.Errorf("type %q, want hash", typ)
+		}
+		ttl, _ := do(t, c, "PTTL", "clayout:thr:l:abc").Int()
+		if ttl <= minute-5000 || ttl > minute {
+			t.Errorf("PTTL %d, want about %d", ttl, minute)
+		}
+		reset(t, st, "l:abc")
+		if v := do(t, c, "EXISTS", "clayout:thr:l:abc"); v.Num != 0 {
+			t.Errorf("after Reset: EXISTS %d, want 0", v.Num)
+		}
+		failure(t, st, "short", nowMS(), 200)
+		time.Sleep(400 * time.Millisecond)
+		if v := do(t, c, "EXISTS", "clayout:thr:short"); v.Num != 0 {
+			t.Errorf("resetAfter 200ms, 400ms later: EXISTS %d, want 0 (the key expired)", v.Num)
+		}
+		if got := peekOne(t, st, "absent", now); got != (store.Count{}) {
+			t.Errorf("Peek of an absent key: %+v", got)
+		}
+		if v := do(t, c, "EXISTS", "clayout:thr:absent"); v.Num != 0 {
+			t.Errorf("Peek created the key")
+		}
+	})
 
 	t.Run("key layout", func(t *testing.T) {
 		st := store.NewRedis(c, "layout:", time.Hour)
@@ -102,11 +154,21 @@ func TestRedis(t *testing.T) {
 		if len(keys) < 10 {
 			t.Fatalf("only %d keys after the suite: %v", len(keys), keys)
 		}
+		counters := 0
 		for _, k := range keys {
+			if strings.Contains(k, ":thr:") {
+				counters++
+			}
 			ttl, err := do(t, c, "PTTL", k).Int()
+			if ttl == -2 {
+				continue // expired since SCAN
+			}
 			if err != nil || ttl <= 0 {
 				t.Errorf("%s: PTTL %d (%v), want a TTL", k, ttl, err)
 			}
+		}
+		if counters < 10 {
+			t.Errorf("only %d counter keys after the suite", counters)
 		}
 	})
 
@@ -142,6 +204,11 @@ func TestRedis(t *testing.T) {
 		start(t, st, store.Session{ID: "s3", RefreshID: "r0", Expires: exp})
 		if got := spend(t, st, sp); got != store.Ended {
 			t.Fatalf("Spend after Revoke: got %s, want Ended", outcomeName(got))
+		}
+		failure(t, st, "k", now, minute)
+		do(t, c, "SCRIPT", "FLUSH")
+		if got := failure(t, st, "k", now, minute); got.Failures != 2 {
+			t.Fatalf("Failure after SCRIPT FLUSH: got %+v, want 2 failures", got)
 		}
 	})
 }
@@ -180,6 +247,20 @@ func TestRedisDown(t *testing.T) {
 		{"Revocations", "revocations", func() error {
 			_, _, err := st.Revocations(ctx, 0, now)
 			return err
+		}},
+		{"Failure", "failure", func() error {
+			_, err := st.Failure(ctx, "k", now, minute)
+			return err
+		}},
+		{"Peek", "peek", func() error {
+			counts, err := st.Peek(ctx, []string{"k", "j"}, now)
+			if err != nil && counts != nil {
+				t.Errorf("Peek failed with counts %+v, want none", counts)
+			}
+			return err
+		}},
+		{"Reset", "reset", func() error {
+			return st.Reset(ctx, "k")
 		}},
 	}
 

@@ -1,7 +1,8 @@
 // Package store keeps the state that sessions share across tokengate's
 // middleware instances (Traefik builds one per router and per reload) and
 // across Traefik replicas: session records for refresh-token rotation and
-// reuse detection, and revocations.
+// reuse detection, revocations, and the failure counters of login
+// throttling (Counters, counters.go).
 //
 // Two implementations: Memory, shared by every instance in the process that
 // asks for the same key (the default: nothing to install), and Redis, shared
