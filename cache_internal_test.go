@@ -217,7 +217,7 @@ func internalGate(t *testing.T, cfg *Config, next http.Handler, n int) (*gate, [
 	g := h.(*gate)
 	var tokens []string
 	for i := 0; i < n; i++ {
-		p, err := g.loginFrom(map[string]any{"login": "alice", "password": "alice-pass"}, "login")
+		p, err := g.loginFrom(httptest.NewRequest(http.MethodPost, "/token", nil), map[string]any{"login": "alice", "password": "alice-pass"}, "login")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -126,6 +126,31 @@ type Config struct {
 	TokensValidAfter string `json:"tokensValidAfter,omitempty"`
 	// Store keeps sessions and revocations. Default: in-process memory.
 	Store StoreConfig `json:"store,omitempty"`
+	// Throttle slows password guessing at the token endpoint.
+	Throttle ThrottleConfig `json:"throttle,omitempty"`
+}
+
+// ThrottleConfig is the login throttle: failures counted per login and
+// per client address, in the state store.
+type ThrottleConfig struct {
+	// FreeAttempts is how many consecutive failures of one login are let
+	// through before each further attempt must wait. Default 5.
+	FreeAttempts int64 `json:"freeAttempts,omitempty"`
+	// AddressFreeAttempts is the same for one client address. Default 50.
+	AddressFreeAttempts int64 `json:"addressFreeAttempts,omitempty"`
+	// MaxDelay bounds the wait, which doubles from 1s. Default "15m".
+	MaxDelay string `json:"maxDelay,omitempty"`
+	// ResetAfter forgets a count this long after its last failure.
+	// Default "12h".
+	ResetAfter string `json:"resetAfter,omitempty"`
+	// ClientIPHeader (e.g. X-Forwarded-For) gives the client address when
+	// the connection comes from TrustedProxies. Default empty: the peer.
+	ClientIPHeader string `json:"clientIPHeader,omitempty"`
+	// TrustedProxies are CIDRs whose ClientIPHeader is believed.
+	TrustedProxies []string `json:"trustedProxies,omitempty"`
+	// FailOpen lets logins through uncounted when the store cannot count.
+	// Default false: 503.
+	FailOpen bool `json:"failOpen,omitempty"`
 }
 
 // StoreConfig chooses and tunes the state store.

@@ -20,6 +20,17 @@ import (
 // the target user's own rights, and within the configured maximum
 // lifetimes; and the tokens record who minted them (RFC 8693 "act").
 func (g *gate) create(r *http.Request, body map[string]any) (pair, error) {
+	p, err := g.mint(r, body)
+	if err != nil {
+		// A failed call counts against the client's address, as a failed
+		// login does.
+		g.throttle.addressFailure(r.Context(), r)
+	}
+	return p, err
+}
+
+// mint is create without the counting of failures.
+func (g *gate) mint(r *http.Request, body map[string]any) (pair, error) {
 	caller, err := g.createCaller(r)
 	if err != nil {
 		return pair{}, err

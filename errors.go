@@ -13,8 +13,9 @@ import (
 // httpError is an error that carries its own status and a message that is
 // safe to show to the client.
 type httpError struct {
-	status int
-	msg    string
+	status     int
+	msg        string
+	retryAfter string // seconds, for 429 and 503 answers; "" for none
 }
 
 func (e *httpError) Error() string { return e.msg }
@@ -42,6 +43,15 @@ func statusOf(err error) (int, string) {
 	// The error may name a file or a key id; it never holds a secret.
 	logErrorf("internal error: %v", err)
 	return http.StatusInternalServerError, "internal error"
+}
+
+// answerStatus is statusOf for an answer being written: it also sets
+// Retry-After when the error says when to come back.
+func answerStatus(w http.ResponseWriter, err error) (int, string) {
+	if he, ok := err.(*httpError); ok && he.retryAfter != "" {
+		w.Header().Set("Retry-After", he.retryAfter)
+	}
+	return statusOf(err)
 }
 
 // writeJSON writes v as the response. Token responses must never be cached.

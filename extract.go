@@ -30,22 +30,40 @@ func requestToken(g *gate, r *http.Request) (string, *httpError) {
 var (
 	errTwoTokens   = &httpError{status: http.StatusBadRequest, msg: "request carries more than one token"}
 	errQueryToken  = &httpError{status: http.StatusBadRequest, msg: "a token in the query is accepted only on WebSocket upgrade requests"}
-	errCookieToken = &httpError{status: http.StatusForbidden, msg: "a token from a cookie needs the CSRF header or an allowed Origin on this method"}
+	errCookieToken = &httpError{status: http.StatusForbidden,
+		msg: "a token from a cookie needs the CSRF header or an allowed Origin on this method"}
 )
 
 // otherTokens adds the cookie and query tokens to the header's, if any.
 func otherTokens(g *gate, r *http.Request, token string) (string, *httpError) {
-	if g.tokenCookie != "" {
-		if c, err := r.Cookie(g.tokenCookie); err == nil && c.Value != "" {
-			if token != "" && token != c.Value {
-				return "", errTwoTokens
-			}
-			if token == "" && !safeMethod(r.Method) && !crossSiteSafe(g, r) {
-				return "", errCookieToken
-			}
-			token = c.Value
-		}
+	token, refusal := cookieToken(g, r, token)
+	if refusal != nil {
+		return "", refusal
 	}
+	return queryToken(g, r, token)
+}
+
+// cookieToken adds the cookie's token to the header's, if any.
+func cookieToken(g *gate, r *http.Request, token string) (string, *httpError) {
+	if g.tokenCookie == "" {
+		return token, nil
+	}
+	c, err := r.Cookie(g.tokenCookie)
+	if err != nil || c.Value == "" {
+		return token, nil //nolint:nilerr // no such cookie: no token from it
+	}
+	if token != "" && token != c.Value {
+		return "", errTwoTokens
+	}
+	if token == "" && !safeMethod(r.Method) && !crossSiteSafe(g, r) {
+		return "", errCookieToken
+	}
+	return c.Value, nil
+}
+
+// queryToken adds the query's token to the others, if any, and removes it
+// from the forwarded URL.
+func queryToken(g *gate, r *http.Request, token string) (string, *httpError) {
 	if g.tokenQuery != "" && r.URL.RawQuery != "" {
 		q := r.URL.Query()
 		if values, present := q[g.tokenQuery]; present {

@@ -23,7 +23,8 @@ type identity struct {
 	deviceTypeIDs []string
 	expiresAt     int64      // the token's exp, Unix seconds
 	usersVersion  int64      // users.Store.Version when the user was checked
-	values        [][]string // header values, aligned with gate.headers
+	names         []string   // the identity headers it sets (no actor header for a login's token)
+	values        [][]string // their values, aligned with names
 }
 
 // identityHeader is one configured identity header, canonicalised in New.
@@ -122,10 +123,12 @@ func underscoreSpellings(name string) []string {
 	return out
 }
 
-// headerValues computes the identity header values of verified claims,
-// once per token: straight-line code, as this runs for every token
-// verified and under Yaegi each call costs.
-func headerValues(headers []identityHeader, c tokens.Claims) [][]string {
+// headerValues computes the identity headers of verified claims, names
+// and values, once per token: straight-line code, as this runs for every
+// token verified and under Yaegi each call costs. A header without a value
+// (the actor of a login's token) is left out: scrub has removed any client
+// copy, and the request path sets the rest without a check per header.
+func headerValues(headers []identityHeader, c tokens.Claims) ([]string, [][]string) {
 	var all [7]string
 	all[headerUserID] = strconv.FormatInt(c.UserID, 10)
 	all[headerLogin] = c.Login
@@ -136,27 +139,27 @@ func headerValues(headers []identityHeader, c tokens.Claims) [][]string {
 	if c.ActorID != 0 {
 		all[headerActorID] = strconv.FormatInt(c.ActorID, 10)
 	}
-	values := make([][]string, len(headers))
-	for i, h := range headers {
+	names := make([]string, 0, len(headers))
+	values := make([][]string, 0, len(headers))
+	for _, h := range headers {
 		if all[h.kind] == "" && h.kind == headerActorID {
-			continue // nil: not set (scrub has removed any client copy)
+			continue
 		}
+		names = append(names, h.name)
 		// One-element slices with no spare capacity: forwarded requests
 		// share them, and an append downstream must copy, not write here.
-		values[i] = []string{all[h.kind]}
+		values = append(values, []string{all[h.kind]})
 	}
-	return values
+	return names, values
 }
 
-// forward sets the identity headers, which replaces any client-sent
-// copies, and passes the request on. A nil value (no actor) is not set.
-func forward(g *gate, w http.ResponseWriter, r *http.Request, values [][]string) {
+// forward removes what scrub removes, sets the identity headers, which
+// replaces any client-sent copies, and passes the request on.
+func forward(g *gate, w http.ResponseWriter, r *http.Request, names []string, values [][]string) {
 	scrub(g, r)
 	h := r.Header
-	for i, name := range g.headerNames {
-		if values[i] != nil {
-			h[name] = values[i]
-		}
+	for i, name := range names {
+		h[name] = values[i]
 	}
 	g.next.ServeHTTP(w, r)
 }

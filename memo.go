@@ -38,7 +38,8 @@ type decision struct {
 	// deadline is the earliest of the token's exp, the cache TTL, the
 	// directory's TTL and the key files' next check.
 	deadline time.Time
-	values   [][]string // identity header values, aligned with gate.headers
+	names    []string   // identity headers to set
+	values   [][]string // their values, aligned with names
 }
 
 func newDecisionMemo(limit int) *decisionMemo {

@@ -31,21 +31,29 @@ func (g *gate) revoke(r *http.Request, body map[string]any) error {
 			return badRequest("token_type_hint must be a string")
 		}
 	}
-	c, err := g.tokens.Verify(token, tokens.Refresh)
-	if err != nil {
-		if c, err = g.tokens.Verify(token, tokens.Access); err != nil {
-			return nil
-		}
-	}
-	if c.SessionID == "" {
-		return nil // a DeviceHive server's token: no session of ours
+	sid := g.sessionOf(token)
+	if sid == "" {
+		return nil
 	}
 	now := time.Now()
-	err = g.view.revoke(context.Background(), store.Revocation{Session: c.SessionID, Expires: now.Add(g.maxLifetime).Unix()}, now)
+	err = g.view.revoke(context.Background(), store.Revocation{Session: sid, Expires: now.Add(g.maxLifetime).Unix()}, now)
 	if err == nil {
 		g.forgetDecisions()
 	}
 	return err
+}
+
+// sessionOf returns the session of a valid token of either type, or ""
+// when there is none to end: the token is invalid, expired, or a
+// DeviceHive server's (which has no session here).
+func (g *gate) sessionOf(token string) string {
+	if c, err := g.tokens.Verify(token, tokens.Refresh); err == nil {
+		return c.SessionID
+	}
+	if c, err := g.tokens.Verify(token, tokens.Access); err == nil {
+		return c.SessionID
+	}
+	return ""
 }
 
 // revokeUser ends every session of a user: the caller itself, or a user
@@ -74,7 +82,8 @@ func (g *gate) revokeUser(r *http.Request, body map[string]any) error {
 	// Tokens carry whole seconds: those of the current second are refused
 	// too (fail closed), a login from the next second on is not.
 	now := time.Now()
-	err = g.view.revoke(context.Background(), store.Revocation{UserID: userID, Before: now.Unix() + 1, Expires: now.Add(g.maxLifetime).Unix()}, now)
+	rec := store.Revocation{UserID: userID, Before: now.Unix() + 1, Expires: now.Add(g.maxLifetime).Unix()}
+	err = g.view.revoke(context.Background(), rec, now)
 	if err == nil {
 		g.forgetDecisions()
 	}

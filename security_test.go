@@ -361,7 +361,7 @@ func TestIdentityHeaderSpellings(t *testing.T) {
 func TestLongPasswordsCostNothing(t *testing.T) {
 	h, _ := newHandler(t, testConfig())
 	long := strings.Repeat("p", 257)
-	var bodies []string
+	bodies := make([]string, 0, 2)
 	for _, login := range []string{"alice", "nobody"} {
 		start := time.Now()
 		res := do(t, h, "POST", "/token", `{"login":"`+login+`","password":"`+long+`"}`)

@@ -240,7 +240,8 @@ func (v *view) applyLocked(list []store.Revocation, now int64) {
 // answered logs its return, at the same level so that both are seen.
 func (v *view) failed(err error) {
 	if atomic.CompareAndSwapInt32(&v.lost, 0, 1) {
-		logErrorf("session store %s is unreachable: %v; refresh and revoke answer 503, the guard serves from the last synced revocations for at most store.maxStaleness", v.name, err)
+		logErrorf("session store %s is unreachable: %v; refresh and revoke answer 503, "+
+			"the guard serves from the last synced revocations for at most store.maxStaleness", v.name, err)
 	}
 }
 

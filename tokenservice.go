@@ -16,6 +16,9 @@ import (
 	"github.com/tokengate/tokengate/users"
 )
 
+// routeRevoke is the revocation endpoint, <basePath>/revoke.
+const routeRevoke = "revoke"
+
 // pair is what a successful exchange hands out. refresh is empty when only
 // an access token was asked for.
 type pair struct {
@@ -30,7 +33,7 @@ func (g *gate) serveToken(w http.ResponseWriter, r *http.Request, route string) 
 		g.serveJWKS(w, r)
 		return
 	}
-	if route != "" && route != "refresh" && route != "create" && route != "revoke" {
+	if route != "" && route != "refresh" && route != "create" && route != routeRevoke {
 		writeJSON(w, http.StatusNotFound, restError(http.StatusNotFound, "no such token endpoint"))
 		return
 	}
@@ -39,9 +42,9 @@ func (g *gate) serveToken(w http.ResponseWriter, r *http.Request, route string) 
 		writeJSON(w, http.StatusMethodNotAllowed, restError(http.StatusMethodNotAllowed, "use POST"))
 		return
 	}
-	body, err := readObject(r, g.maxBody, route == "revoke")
+	body, err := readObject(r, g.maxBody, route == routeRevoke)
 	if err != nil {
-		status, msg := statusOf(err)
+		status, msg := answerStatus(w, err)
 		writeJSON(w, status, restError(status, msg))
 		return
 	}
@@ -60,23 +63,23 @@ func (g *gate) serveREST(w http.ResponseWriter, r *http.Request, route string, b
 	var p pair
 	var err error
 	switch route {
-	case "revoke":
+	case routeRevoke:
 		if err := g.revoke(r, body); err != nil {
-			status, msg := statusOf(err)
+			status, msg := answerStatus(w, err)
 			writeJSON(w, status, restError(status, msg))
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{})
 		return
 	case "refresh":
-		p, err = g.refreshFrom(body, "refreshToken")
+		p, err = g.refreshFrom(r, body, "refreshToken")
 	case "create":
 		p, err = g.create(r, body)
 	default:
-		p, err = g.loginFrom(body, "login")
+		p, err = g.loginFrom(r, body, "login")
 	}
 	if err != nil {
-		status, msg := statusOf(err)
+		status, msg := answerStatus(w, err)
 		writeJSON(w, status, restError(status, msg))
 		return
 	}
@@ -102,12 +105,12 @@ func (g *gate) serveMessage(w http.ResponseWriter, r *http.Request, route string
 	var err error
 	switch {
 	case action == "token" && route == "":
-		p, err = g.loginFrom(body, "login")
-	case action == "token/refresh" && route != "create" && route != "revoke":
-		p, err = g.refreshFrom(body, "refreshToken")
-	case action == "token/revoke" && (route == "" || route == "revoke"):
+		p, err = g.loginFrom(r, body, "login")
+	case action == "token/refresh" && route != "create" && route != routeRevoke:
+		p, err = g.refreshFrom(r, body, "refreshToken")
+	case action == "token/revoke" && (route == "" || route == routeRevoke):
 		err = g.revoke(r, body)
-	case action == "token/create" && route != "refresh" && route != "revoke":
+	case action == "token/create" && route != "refresh" && route != routeRevoke:
 		payload, ok := body["payload"].(map[string]any)
 		if !ok {
 			err = badRequest("payload is required and must be an object")
@@ -118,7 +121,7 @@ func (g *gate) serveMessage(w http.ResponseWriter, r *http.Request, route string
 		err = badRequest("unsupported action at this path (use token, token/refresh, token/create or token/revoke)")
 	}
 	if err != nil {
-		status, msg := statusOf(err)
+		status, msg := answerStatus(w, err)
 		out["status"] = "error"
 		out["code"] = status
 		out["error"] = msg
@@ -142,19 +145,19 @@ func (g *gate) serveOperation(w http.ResponseWriter, r *http.Request, route stri
 	var err error
 	switch {
 	case op == "create_authentication_tokens" && route == "":
-		p, err = g.loginFrom(body, "username")
+		p, err = g.loginFrom(r, body, "username")
 	case op == "refresh_operation_token":
 		if _, inBody := body["refresh_token"]; !inBody {
 			if bearer := bearerValue(r.Header.Get("Authorization")); bearer != "" {
 				body["refresh_token"] = bearer
 			}
 		}
-		p, err = g.refreshFrom(body, "refresh_token")
+		p, err = g.refreshFrom(r, body, "refresh_token")
 	default:
 		err = badRequest("unsupported operation at this path (use create_authentication_tokens or refresh_operation_token)")
 	}
 	if err != nil {
-		status, msg := statusOf(err)
+		status, msg := answerStatus(w, err)
 		writeJSON(w, status, map[string]any{"error": msg})
 		return
 	}
@@ -167,7 +170,7 @@ func (g *gate) serveOperation(w http.ResponseWriter, r *http.Request, route stri
 
 // loginFrom trades the login found under loginField (the dialects differ
 // there) and the password for an access and a refresh token.
-func (g *gate) loginFrom(body map[string]any, loginField string) (pair, error) {
+func (g *gate) loginFrom(r *http.Request, body map[string]any, loginField string) (pair, error) {
 	login, err := stringField(body, loginField)
 	if err != nil {
 		return pair{}, err
@@ -176,10 +179,16 @@ func (g *gate) loginFrom(body map[string]any, loginField string) (pair, error) {
 	if err != nil {
 		return pair{}, err
 	}
-	u, err := g.users.Authenticate(login, password)
+	a, err := g.throttle.admit(r.Context(), r, login)
 	if err != nil {
 		return pair{}, err
 	}
+	u, err := g.users.Authenticate(login, password)
+	if err != nil {
+		a.failed(r.Context())
+		return pair{}, err
+	}
+	a.succeeded(r.Context())
 	return g.issuePair(userClaims(u), 0, 0)
 }
 
@@ -223,13 +232,14 @@ func (g *gate) issuePair(claims tokens.Claims, accessExp, refreshExp int64) (pai
 // user who minted the token if another, must still exist and be active,
 // the session must stand, and the new token never grants more than the
 // refresh token and their current rights.
-func (g *gate) refreshFrom(body map[string]any, field string) (pair, error) {
+func (g *gate) refreshFrom(r *http.Request, body map[string]any, field string) (pair, error) {
 	token, err := stringField(body, field)
 	if err != nil {
 		return pair{}, err
 	}
 	rc, err := g.tokens.Verify(token, tokens.Refresh)
 	if err != nil {
+		g.throttle.addressFailure(r.Context(), r)
 		return pair{}, err
 	}
 	if err := checkHolders(g, &rc); err != nil {
@@ -238,10 +248,7 @@ func (g *gate) refreshFrom(body map[string]any, field string) (pair, error) {
 	if err := g.view.check(rc.SessionID, rc.UserID, rc.IssuedAt, time.Now()); err != nil {
 		return pair{}, err
 	}
-	claims, err := g.refreshedClaims(rc)
-	if err != nil {
-		return pair{}, err
-	}
+	claims := g.refreshedClaims(rc)
 	access, _, err := g.tokens.Issue(claims)
 	if err != nil {
 		return pair{}, err
@@ -254,14 +261,14 @@ func (g *gate) refreshFrom(body map[string]any, field string) (pair, error) {
 
 // refreshedClaims are the claims of the access token a refresh gives:
 // the refresh token's, cut to its user's (and minter's) current rights.
-func (g *gate) refreshedClaims(rc tokens.Claims) (tokens.Claims, error) {
+func (g *gate) refreshedClaims(rc tokens.Claims) tokens.Claims {
 	u, ok := g.users.ByID(rc.UserID)
 	if !ok {
 		// A DeviceHive user unknown here (checkHolders refused any other):
 		// the DeviceHive server vouched for the scopes, which carry over.
 		rc.Type = tokens.Access
 		rc.ExpiresAt = 0
-		return rc, nil
+		return rc
 	}
 	claims := userClaims(u)
 	claims.Type = tokens.Access
@@ -276,7 +283,7 @@ func (g *gate) refreshedClaims(rc tokens.Claims) (tokens.Claims, error) {
 		claims.NetworkIDs = permissions.IntersectIDs(claims.NetworkIDs, a.NetworkIDs)
 		claims.DeviceTypeIDs = permissions.IntersectIDs(claims.DeviceTypeIDs, a.DeviceTypeIDs)
 	}
-	return claims, nil
+	return claims
 }
 
 // rotate spends the presented refresh token for a new one of the same
@@ -301,6 +308,8 @@ func (g *gate) rotate(rc, claims tokens.Claims, access string) (pair, error) {
 	switch outcome {
 	case store.Granted, store.Retried:
 		return pair{access: access, refresh: refresh}, nil
+	case store.Ended:
+		return pair{}, errRevoked
 	case store.Reused:
 		// The store has recorded the session's revocation; the view
 		// learns it now rather than at the next sync.
@@ -404,7 +413,7 @@ func (g *gate) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	}
 	body, n, err := g.tokens.Keys().JWKS()
 	if err != nil {
-		status, msg := statusOf(err)
+		status, msg := answerStatus(w, err)
 		writeJSON(w, status, restError(status, msg))
 		return
 	}

@@ -140,7 +140,9 @@ func TestSessionsSharedThroughRedis(t *testing.T) {
 	})
 	a := startTraefik(t, oneRouter(opts))
 	b := startTraefik(t, oneRouter(opts))
-	get := func(g *gateway, token string) *reply { return g.do(t, http.MethodGet, "/device/d1", "", bearer(token)...) }
+	get := func(g *gateway, token string) *reply {
+		return g.do(t, http.MethodGet, "/device/d1", "", bearer(token)...)
+	}
 
 	t.Run("revoked on A, refused on B within the sync interval", func(t *testing.T) {
 		access, _ := a.login(t, "alice")

@@ -220,7 +220,7 @@ func (m *Memory) record(r Revocation, now int64) Revocation {
 	return r
 }
 
-// unlog removes the revocation recorded at at from the log.
+// unlog removes from the log the revocation recorded at that time.
 func (m *Memory) unlog(at int64) {
 	i := sort.Search(len(m.log), func(j int) bool { return m.log[j].At >= at })
 	if i < len(m.log) && m.log[i].At == at {

@@ -377,20 +377,32 @@ func (s *Service) checkClaims(mc map[string]any, want Type) (Claims, error) {
 	if sub, _ := mc["sub"].(string); sub != strconv.FormatInt(c.UserID, 10) {
 		return none, ErrInvalidClaims
 	}
-	if act, present := mc["act"]; present {
-		if c.ActorID, ok = actor(act); !ok {
-			return none, ErrInvalidClaims
-		}
-	}
 	c.ID, _ = mc["jti"].(string)
-	c.FromDeviceHive = mc["src"] == "devicehive"
-	c.SessionID, _ = mc["sid"].(string)
 	c.Login, _ = mc["login"].(string)
 	c.Role, _ = mc["role"].(string)
-	if !readScopes(&c, payload) {
+	if !readClaims(&c, mc, payload) {
 		return none, ErrInvalidClaims
 	}
 	return c, nil
+}
+
+// readClaims copies the scopes and the provenance of a token into c.
+func readClaims(c *Claims, mc, payload map[string]any) bool {
+	return readScopes(c, payload) && readProvenance(c, mc)
+}
+
+// readProvenance copies where a token comes from into c: its session, its
+// minter ("act") and whether it stands for a DeviceHive server's token.
+func readProvenance(c *Claims, mc map[string]any) bool {
+	c.SessionID, _ = mc["sid"].(string)
+	c.FromDeviceHive = mc["src"] == "devicehive"
+	act, present := mc["act"]
+	if !present {
+		return true
+	}
+	var ok bool
+	c.ActorID, ok = actor(act)
+	return ok
 }
 
 // actor reads the user id of an RFC 8693 "act" claim, {"sub": "<id>"}.

@@ -588,7 +588,8 @@ func specFromJSON(item any) (Spec, string, error) {
 		case "deviceTypeIds":
 			sp.DeviceTypeIDs, err = jsonStrings(v)
 		default:
-			return sp, "", fmt.Errorf("unknown key %q: want id, login, passwordHash, role, status, tokensValidAfter, actions, networkIds or deviceTypeIds", key)
+			return sp, "", fmt.Errorf("unknown key %q: want id, login, passwordHash, role, status, tokensValidAfter, "+
+				"actions, networkIds or deviceTypeIds", key)
 		}
 		if err != nil {
 			return sp, key, err

@@ -8,6 +8,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -32,7 +33,7 @@ func main() {
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *workers}, Timeout: 10 * time.Second}
 	post := func(path, body string) (map[string]any, int, error) {
-		req, err := http.NewRequest(http.MethodPost, *url+path, bytes.NewBufferString(body))
+		req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, *url+path, bytes.NewBufferString(body))
 		if err != nil {
 			return nil, 0, err
 		}

@@ -363,7 +363,7 @@ func TestInfoBehindGateway(t *testing.T) {
 	}
 	// Every message stored after /info is stamped after its serverTimestamp.
 	n := post(t, h, "/device/d1/notification", `{"notification":"n"}`, nil)
-	if !(fmt.Sprint(n["timestamp"]) > fmt.Sprint(got["serverTimestamp"])) {
+	if fmt.Sprint(n["timestamp"]) <= fmt.Sprint(got["serverTimestamp"]) {
 		t.Errorf("notification %v not after serverTimestamp %v", n["timestamp"], got["serverTimestamp"])
 	}
 }

@@ -18,7 +18,7 @@ const timeLayout = "2006-01-02T15:04:05.000"
 type stamp time.Time
 
 // MarshalJSON writes the timestamp as DeviceHive does.
-func (t stamp) MarshalJSON() ([]byte, error) {
+func (t stamp) MarshalJSON() ([]byte, error) { //nolint:unparam // json.Marshaler's signature
 	if time.Time(t).IsZero() {
 		return []byte("null"), nil
 	}
