@@ -45,8 +45,8 @@ func compileThrottle(cfg ThrottleConfig, v *view) (*loginThrottle, error) {
 	return &loginThrottle{policy: p, addresses: addresses, counters: counters, failOpen: cfg.FailOpen, view: v}, nil
 }
 
-// attempt is one login attempt the throttle let through.
-type attempt struct {
+// loginAttempt is one login attempt the throttle let through.
+type loginAttempt struct {
 	t              *loginThrottle
 	login, address string // counting keys
 	open           bool   // the store could not count: nothing to record
@@ -64,8 +64,8 @@ func errThrottled(wait time.Duration) error {
 // attempt is counted before the password is checked, so that a burst of
 // parallel guesses past the free attempts gets 429s, not password checks;
 // a success takes it back (Reset).
-func (t *loginThrottle) admit(ctx context.Context, r *http.Request, login string) (*attempt, error) {
-	a := &attempt{t: t, login: throttle.LoginKey(login), address: throttle.AddressKey(t.addresses.Client(r))}
+func (t *loginThrottle) admit(ctx context.Context, r *http.Request, login string) (*loginAttempt, error) {
+	a := &loginAttempt{t: t, login: throttle.LoginKey(login), address: throttle.AddressKey(t.addresses.Client(r))}
 	now := time.Now().UnixNano() / int64(time.Millisecond)
 	counts, err := t.counters.Peek(ctx, []string{a.login, a.address}, now)
 	if err != nil {
@@ -93,7 +93,7 @@ func (t *loginThrottle) admit(ctx context.Context, r *http.Request, login string
 
 // unavailable answers an attempt the store cannot count: 503, or, with
 // failOpen, an attempt that goes on uncounted.
-func (a *attempt) unavailable(err error) (*attempt, error) {
+func (a *loginAttempt) unavailable(err error) (*loginAttempt, error) {
 	if a.t.failOpen {
 		a.open = true
 		return a, nil
@@ -103,7 +103,7 @@ func (a *attempt) unavailable(err error) (*attempt, error) {
 
 // failed records a failed attempt against the address too (the login was
 // counted when admitted).
-func (a *attempt) failed(ctx context.Context) {
+func (a *loginAttempt) failed(ctx context.Context) {
 	if a == nil || a.open {
 		return
 	}
@@ -114,7 +114,7 @@ func (a *attempt) failed(ctx context.Context) {
 }
 
 // succeeded forgets the login's failures (the address keeps its count).
-func (a *attempt) succeeded(ctx context.Context) {
+func (a *loginAttempt) succeeded(ctx context.Context) {
 	if a == nil || a.open {
 		return
 	}
