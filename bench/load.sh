@@ -194,13 +194,14 @@ done
 token=$(curl -s -XPOST -H 'Host: cached.bench' "$base/token" -d '{"login":"alice","password":"alice-pass"}' |
   sed -n 's/.*"accessToken":"\([^"]*\)".*/\1/p')
 [ -n "$token" ] || { echo "load.sh: no token; Traefik log:" >&2; cat "$work/traefik.log" >&2; exit 1; }
-routes="plain headers noop lookup cached verify"
+routes="plain headers noop lookup cached verify forged garbage"
 [ -n "$before" ] && routes="$routes cached-before verify-before"
 token_routes="refresh rotate"
 [ -n "$redis_port" ] && token_routes="$token_routes rotate-redis"
 [ -n "$before" ] && token_routes="$token_routes refresh-before"
 token_routes="$token_routes login"
 for host in ${routes#plain}; do
+  case "$host" in forged | garbage) continue ;; esac
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $host.bench" -H "Authorization: Bearer $token" "$base/device/d1")
   [ "$code" = 200 ] || { echo "load.sh: $host route answered $code" >&2; exit 1; }
 done
@@ -208,9 +209,39 @@ if grep -q ' ERR \|level=error' "$work/traefik.log"; then
   echo "load.sh: Traefik logged errors:" >&2; cat "$work/traefik.log" >&2; exit 1
 fi
 
+# forged.lua sends the token with a fresh random signature on every
+# request (valid structure, wrong signature, all distinct); garbage.lua a
+# token that is not even a JWT (two segments), also always different.
+head_payload=${token%.*}
+sig=${token##*.}
+cat >"$work/forged.lua" <<LUA
+local alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+math.randomseed(os.time())
+function random_segment(n)
+  local t = {}
+  for i = 1, n do local k = math.random(1, 64); t[i] = alphabet:sub(k, k) end
+  return table.concat(t)
+end
+request = function()
+  local sig = random_segment(${#sig} - 1) .. "A"
+  wrk.headers["Authorization"] = "Bearer ${head_payload}." .. sig
+  return wrk.format("GET", "/device/d1")
+end
+LUA
+cat >"$work/garbage.lua" <<LUA
+local n = 0
+request = function()
+  n = n + 1
+  wrk.headers["Authorization"] = "Bearer not-a-jwt." .. n
+  return wrk.format("GET", "/device/d1")
+end
+LUA
 run() { # $1 host -> requests/s
-  wrk -t"$threads" -c"$connections" -d"$duration" -H "Host: $1.bench" -H "Authorization: Bearer $token" "$base/device/d1" |
-    awk '/^Requests\/sec:/ {print $2}'
+  case "$1" in
+    forged | garbage)
+      wrk -t"$threads" -c"$connections" -d"$duration" -s "$work/$1.lua" -H "Host: verify.bench" "$base/device/d1" ;;
+    *) wrk -t"$threads" -c"$connections" -d"$duration" -H "Host: $1.bench" -H "Authorization: Bearer $token" "$base/device/d1" ;;
+  esac | awk '/^Requests\/sec:/ {print $2}'
 }
 run_tokens() { # $1 route -> successes/s (bench/refresh prints "<rate> <failures>")
   case "$1" in
@@ -237,6 +268,8 @@ label() {
     lookup) echo "a plugin that looks the request up in a read-locked map and sets the six headers (bench/lookup)" ;;
     cached) echo "tokengate, cached decision" ;;
     verify) echo "tokengate, every token verified (cacheTTL 0s)" ;;
+    forged) echo "tokengate, a flood of forged tokens (right structure, random signature, all distinct)" ;;
+    garbage) echo "tokengate, a flood of garbage tokens (not a JWT, all distinct)" ;;
     cached-before) echo "tokengate $before, cached decision" ;;
     verify-before) echo "tokengate $before, every token verified" ;;
     refresh) echo "refresh, rotation off (memory store)" ;;
