@@ -245,7 +245,7 @@ run() { # $1 host -> requests/s
 }
 run_tokens() { # $1 route -> successes/s (bench/refresh prints "<rate> <failures>")
   case "$1" in
-    login) "$work/refresh" -url "$base" -host refresh.bench -c 8 -d "$duration" -login | awk '{print $1}' ;;
+    login) "$work/refresh" -url "$base" -host refresh.bench -c 4 -d "$duration" -login | awk '{print $1}' ;;
     rotate | rotate-redis) "$work/refresh" -url "$base" -host "$1.bench" -c "$connections" -d "$duration" -rotate | awk '{print $1}' ;;
     *) "$work/refresh" -url "$base" -host "$1.bench" -c "$connections" -d "$duration" | awk '{print $1}' ;;
   esac
@@ -276,7 +276,7 @@ label() {
     rotate) echo "refresh, rotation on, memory store" ;;
     rotate-redis) echo "refresh, rotation on, Redis store" ;;
     refresh-before) echo "refresh, tokengate $before" ;;
-    login) echo "login (SHA-512-crypt, 5000 rounds; 8 clients)" ;;
+    login) echo "login (SHA-512-crypt, 5000 rounds; 4 clients of one login, under the throttle's 5 free attempts)" ;;
   esac
 }
 labels=$work/labels
