@@ -480,7 +480,7 @@ func fzStripGates(t testing.TB) []fzStripGate {
 	renamed.IdentityHeaders.Login = ""               // not forwarded, and removed
 	uncached := fzConfig("tokengate-fuzz-identity-uncached")
 	uncached.CacheTTL = "0s" // no claims cache, no decision memo: every request takes the full path
-	var gates []fzStripGate
+	gates := make([]fzStripGate, 0, 3)
 	for i, cfg := range []*tokengate.Config{fzConfig("tokengate-fuzz-identity"), renamed, uncached} {
 		h, next := fzHandler(t, cfg)
 		alice, _ := fzTokens(t, h, "alice")

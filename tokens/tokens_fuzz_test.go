@@ -88,16 +88,16 @@ type fuzzSuite struct {
 var (
 	suiteOnce sync.Once
 	suite     *fuzzSuite
-	suiteErr  error
+	errSuite  error
 )
 
 func fixedNow() time.Time { return time.Unix(fuzzNow, 0) }
 
 func getSuite(t testing.TB) *fuzzSuite {
 	t.Helper()
-	suiteOnce.Do(func() { suite, suiteErr = buildSuite(t) })
-	if suiteErr != nil {
-		t.Fatal(suiteErr)
+	suiteOnce.Do(func() { suite, errSuite = buildSuite(t) })
+	if errSuite != nil {
+		t.Fatal(errSuite)
 	}
 	return suite
 }
