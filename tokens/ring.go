@@ -29,6 +29,9 @@ type KeyRing struct {
 	every time.Duration
 	// Logf reports reload problems. Default: no logging.
 	Logf func(format string, args ...any)
+	// OnReload, when set, is told of each key set swapped in from the
+	// files, with its number of keys (for the audit trail).
+	OnReload func(keys int)
 
 	current   atomic.Value // *KeySet
 	nextCheck int64        // Unix nanoseconds; atomic
@@ -121,6 +124,9 @@ func (r *KeyRing) reload() {
 	}
 	r.lastErr = ""
 	r.current.Store(ks)
+	if r.OnReload != nil {
+		r.OnReload(len(ks.Keys()))
+	}
 }
 
 func (r *KeyRing) stat() []string {

@@ -114,6 +114,9 @@ type Store struct {
 	// hold passwords or hashes. Set them before the store is used.
 	Logf  func(format string, args ...any)
 	Infof func(format string, args ...any)
+	// OnReload, when set, is told of each reload of the users file, with
+	// the number of users in all (for the audit trail).
+	OnReload func(users int)
 
 	file   string
 	where  string // `usersFile "path"`, for messages
@@ -261,6 +264,9 @@ func (s *Store) checkFile() {
 	if changed {
 		s.problem = ""
 		s.infof("%s: reloaded, now %d user(s) in all", s.where, len(s.byLogin))
+		if s.OnReload != nil {
+			s.OnReload(len(s.byLogin))
+		}
 	}
 }
 
