@@ -1,12 +1,70 @@
 package tokengate_test
 
-import "testing"
+// Traps of the Yaegi interpreter (v0.16.1, the one Traefik v3.6.12 embeds)
+// that this code base has met, each pinned here or in the package where it
+// was met; CONTRIBUTING.md lists them all with the rule each one imposes.
+//
+// A test here checks the safe form in every runtime and, when the trap
+// fails at run time, the unsafe form too: natively it must give the right
+// answer, under the interpreter it must not (pinTrap). If the interpreter
+// ever stops having a trap, its test says so and the rule can go.
+// TestInterpreterTrapFormsAbsent checks that the plugin's code writes none
+// of the unsafe forms. The unsafe forms below are written on purpose: this
+// file is the one place they may appear.
+
+import (
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// interpreted reports whether the test runs under Yaegi: there, the
+// innermost caller's frame is reflect's, not this file's.
+func trapInterpreted() bool {
+	_, file, _, ok := runtime.Caller(0)
+	return !ok || filepath.Base(file) != "interp_traps_test.go"
+}
+
+// outcome runs f and returns its result, or the panic it raised as
+// "panic: ...".
+func trapOutcome(f func() string) (result string) {
+	defer func() {
+		if r := recover(); r != nil {
+			result = fmt.Sprint("panic: ", r)
+		}
+	}()
+	return f()
+}
+
+// pinTrap checks the outcome of a trap's unsafe form: the right answer
+// natively, anything else (a wrong value, a panic) under the interpreter.
+func pinTrap(t *testing.T, form, got, want string) {
+	t.Helper()
+	switch {
+	case !trapInterpreted():
+		if got != want {
+			t.Errorf("%s natively: got %q, want %q", form, got, want)
+		}
+	case got == want:
+		t.Errorf("%s: the interpreter no longer has this trap (got %q): drop the rule from CONTRIBUTING.md", form, got)
+	default:
+		t.Logf("%s under the interpreter: %s (want %s)", form, got, want)
+	}
+}
 
 // TestInterpreterTrapTaglessSwitchList: under Yaegi v0.16.1 a tagless switch
 // case with a list (case a, b:) tests only its first expression, so locked
 // users and bad tokens once fell through to a 500. The code writes such
-// conditions with ||; this test shows the trap is still there, so that the
-// rule is kept (it passes natively and under the interpreter alike).
+// conditions with ||.
 func TestInterpreterTrapTaglessSwitchList(t *testing.T) {
 	a, b := false, true
 	viaOr := a || b
@@ -18,8 +76,58 @@ func TestInterpreterTrapTaglessSwitchList(t *testing.T) {
 	case a, b:
 		viaList = true
 	}
-	if !viaList {
-		t.Log("tagless switch case list is broken in this runtime: write conditions with ||")
+	pinTrap(t, "switch { case a, b: } with b true", strconv.FormatBool(viaList), "true")
+}
+
+// trapKey loads its material in a method that returns only an error, as
+// tokens.Key does.
+type trapKey struct {
+	id     string
+	secret []byte
+}
+
+func (k *trapKey) load(secret string) error {
+	if len(secret) < 4 {
+		return errors.New("secret too short")
+	}
+	k.secret = []byte(secret)
+	return nil
+}
+
+// newTrapKey is tokens.ParseKey's form: `return k, k.loadHMAC(spec)`.
+func newTrapKey(secret string) (*trapKey, error) {
+	k := &trapKey{id: "k1"}
+	return k, k.load(secret)
+}
+
+func trapCount(s []string) int {
+	n := 0
+	for range s {
+		n++
+	}
+	return n
+}
+
+func trapCallsAmongResults(s []string) ([]string, int, string, error) {
+	return s, trapCount(s), strconv.Itoa(trapCount(s)), fmt.Errorf("%d items", trapCount(s))
+}
+
+// TestInterpreterTrapCallAmongResults: a call of a function, a method or the
+// standard library among several return values is safe under Yaegi v0.16.1,
+// side effects included (`return k, k.load(spec)` returns the loaded key).
+// The trap is the builtins: see TestInterpreterTrapLenAmongResults.
+func TestInterpreterTrapCallAmongResults(t *testing.T) {
+	k, err := newTrapKey("long enough")
+	if err != nil || k == nil || k.id != "k1" || string(k.secret) != "long enough" {
+		t.Fatalf("return k, k.load(): got %+v, %v", k, err)
+	}
+	k, err = newTrapKey("no")
+	if err == nil || err.Error() != "secret too short" || k == nil || k.id != "k1" || k.secret != nil {
+		t.Fatalf("return k, k.load() failing: got %+v, %v", k, err)
+	}
+	s, n, text, err := trapCallsAmongResults([]string{"a", "b"})
+	if len(s) != 2 || n != 2 || text != "2" || err == nil || err.Error() != "2 items" {
+		t.Fatalf("return s, trapCount(s), strconv.Itoa(...), fmt.Errorf(...): got %v %d %q %v", s, n, text, err)
 	}
 }
 
@@ -28,37 +136,101 @@ func lenAmongResults(s []string) ([]string, int, error) {
 	return s, n, nil
 }
 
-// TestInterpreterTrapLenAmongResults: under Yaegi v0.16.1,
-// `return s, len(s), nil` panics (reflect: SetInt on slice Value) and
-// `a, b = x, f()` assigns one side only. The code computes such values into
-// variables first; this checks the safe form keeps working in every runtime.
+func trapLenAfterInt(s []string) (int, int) {
+	x := 7
+	return x, len(s)
+}
+
+func trapLenAfterSlice(s []string) ([]string, int) {
+	return s, len(s)
+}
+
+func trapAppendAfterInt(s []string) (int, []string) {
+	n := 1
+	return n, append(s, "z")
+}
+
+func trapLenFirst(s []string) (int, []string) {
+	return len(s), s
+}
+
+// TestInterpreterTrapLenAmongResults: under Yaegi v0.16.1 a builtin call
+// (len, cap, append...) as any but the first of several return values
+// writes its result over the first one: `return x, len(s)` with an int x
+// returns x twice, silently; `return s, len(s), nil` panics (reflect: SetInt
+// on slice Value). The code computes such values into variables first.
 func TestInterpreterTrapLenAmongResults(t *testing.T) {
 	s, n, err := lenAmongResults([]string{"a", "b"})
 	if len(s) != 2 || n != 2 || err != nil {
 		t.Fatalf("got %v %d %v", s, n, err)
 	}
-	var a, b int
-	a = n
-	b = len(s)
-	if a != 2 || b != 2 {
-		t.Fatalf("a=%d b=%d", a, b)
+	first, rest := trapLenFirst([]string{"a", "b"})
+	if first != 2 || len(rest) != 2 {
+		t.Fatalf("return len(s), s: got %d %v", first, rest)
 	}
+	pinTrap(t, "return x, len(s)", trapOutcome(func() string {
+		x, l := trapLenAfterInt([]string{"a", "b"})
+		return fmt.Sprintf("%d %d", x, l)
+	}), "7 2")
+	pinTrap(t, "return s, len(s)", trapOutcome(func() string {
+		got, l := trapLenAfterSlice([]string{"a", "b"})
+		return fmt.Sprintf("%v %d", got, l)
+	}), "[a b] 2")
+	pinTrap(t, "return n, append(s, z)", trapOutcome(func() string {
+		x, got := trapAppendAfterInt([]string{"a"})
+		return fmt.Sprintf("%d %v", x, got)
+	}), "1 [a z]")
 }
 
-// logger holds a func-typed field, as users.Store and tokens.KeyRing do.
-type logger struct {
+func trapPair() (string, error) { return "tok", nil }
+
+// TestInterpreterTrapMultiAssign: under Yaegi v0.16.1 the assignment
+// `a, b = x, f()` (several right-hand expressions, one a call) assigns the
+// call's value only (users/crypt_test.go's
+// TestInterpreterTrapTupleAssignWithCall met it in the SHA-crypt encoder),
+// and `m[k], err = f()` stores nothing in the map (a test once lost every
+// token that way). `:=`, one assignment per statement, and a plain
+// variable on the left work.
+func TestInterpreterTrapMultiAssign(t *testing.T) {
+	a, b := 1, trapCount([]string{"x", "y"})
+	if a != 1 || b != 2 {
+		t.Fatalf("a, b := 1, trapCount(...): got %d %d", a, b)
+	}
+	tok, err := trapPair()
+	m := map[string]string{}
+	m["alice"] = tok
+	if m["alice"] != "tok" || err != nil {
+		t.Fatalf("one assignment per statement: got %v %v", m, err)
+	}
+	pinTrap(t, "a, b = 1, f()", trapOutcome(func() string {
+		var x, y int
+		x, y = 1, trapCount([]string{"x", "y"})
+		return fmt.Sprintf("%d %d", x, y)
+	}), "1 2")
+	pinTrap(t, "m[k], err = f()", trapOutcome(func() string {
+		byUser := map[string]string{}
+		var e error
+		byUser["alice"], e = trapPair()
+		return fmt.Sprintf("%q %v", byUser["alice"], e)
+	}), `"tok" <nil>`)
+}
+
+// trapLogger holds a func-typed field, as users.Store and tokens.KeyRing do.
+type trapLogger struct {
 	logf func(format string, args ...any)
 }
 
-func (l *logger) printf(format string, args ...any) { l.logf(format, args...) }
+func (l *trapLogger) printf(format string, args ...any) { l.logf(format, args...) }
 
 // TestInterpreterTrapVariadicFuncField: under Yaegi v0.16.1, calling a
 // func-typed field or variable with two or more variadic arguments written
-// out (l.logf("%s %d", a, b)) panics with "index out of range"; passing them
-// spread (args...) works. Loggers are called through a method that spreads.
+// out (l.logf("%s %d", a, b)) panics with "index out of range" when the
+// package is loaded, so the unsafe form cannot be written here; passing
+// them spread (args...) works. Loggers are called through a method that
+// spreads.
 func TestInterpreterTrapVariadicFuncField(t *testing.T) {
 	var got []any
-	l := &logger{logf: func(format string, args ...any) { got = append(got, args...) }}
+	l := &trapLogger{logf: func(format string, args ...any) { got = append(got, args...) }}
 	l.printf("%s %d", "a", 1)
 	if len(got) != 2 || got[0] != "a" || got[1] != 1 {
 		t.Fatalf("got %v", got)
@@ -77,15 +249,356 @@ func TestInterpreterTrapUntypedShift(t *testing.T) {
 	if mask&(uint32(1)<<uint32(4)) != 0 {
 		t.Fatal("bit 4 must be clear")
 	}
+	pinTrap(t, "mask&(1<<uint(a))", trapOutcome(func() string {
+		return strconv.FormatBool(mask&(1<<uint(a)) != 0)
+	}), "true")
 }
 
-// TestInterpreterTrapUnnamedParameter: under Yaegi v0.16.1 a function
-// literal with an unnamed parameter that returns a composite literal, e.g.
-// func(string) []string { return []string{"a"} }, panics when called
-// (reflect.Set: string is not assignable to []string). Parameters are named.
+func trapUnnamedParameter(string) []string { return []string{"x"} }
+
+// TestInterpreterTrapUnnamedParameter: under Yaegi v0.16.1 a function, a
+// literal or a declaration, with an unnamed parameter that builds a
+// composite literal, e.g. func(string) []string { return []string{"a"} },
+// panics when called (reflect.Set: string is not assignable to []string).
+// Parameters are named (or _).
 func TestInterpreterTrapUnnamedParameter(t *testing.T) {
 	f := func(a string) []string { return []string{"x", a} }
 	if got := f("y"); len(got) != 2 || got[1] != "y" {
 		t.Fatalf("got %v", got)
+	}
+	blank := func(_ string) []string { return []string{"x"} }
+	if got := blank("y"); len(got) != 1 {
+		t.Fatalf("got %v", got)
+	}
+	pinTrap(t, "func(string) []string { return []string{...} }", trapOutcome(func() string {
+		return strings.Join(trapUnnamedParameter("y"), ",")
+	}), "x")
+}
+
+type trapError struct{ msg string }
+
+func (e *trapError) Error() string { return e.msg }
+
+// TestInterpreterTrapErrorsAs: under Yaegi v0.16.1, errors.As into a
+// pointer to an interpreted error type panics ("*target must be interface
+// or implement error"). The code checks with a type assertion on an error
+// variable (resp.Error) or errors.Is on sentinel values, which work. A type
+// assertion on a conversion, error(x).(*T), is false there: assert on a
+// variable.
+func TestInterpreterTrapErrorsAs(t *testing.T) {
+	inner := &trapError{msg: "x"}
+	var err error = inner
+	if te, ok := err.(*trapError); !ok || te.msg != "x" {
+		t.Fatal("type assertion must hold")
+	}
+	pinTrap(t, "error(x).(*T)", trapOutcome(func() string {
+		_, ok := error(inner).(*trapError)
+		return strconv.FormatBool(ok)
+	}), "true")
+	sentinel := errors.New("sentinel")
+	if !errors.Is(fmt.Errorf("wrapped: %w", sentinel), sentinel) {
+		t.Fatal("errors.Is on a sentinel must hold")
+	}
+	pinTrap(t, "errors.As(err, &interpreted)", trapOutcome(func() string {
+		var target *trapError
+		return strconv.FormatBool(errors.As(fmt.Errorf("wrapped: %w", inner), &target))
+	}), "true")
+}
+
+// TestInterpreterTrapFormsAbsent: the code that runs under the interpreter
+// (this module's packages and the bench plugins; not demo/, e2e/, interp/
+// nor vendor/) writes none of the unsafe forms above that go/ast can see,
+// and no external test package (package x_test) declares a name its
+// package also declares: `yaegi test` loads both into one scope, and the
+// package's own uses of the name then fail ("undefined selector", the
+// loginAttempt rename of commit 975c686).
+// Forms the interpreter refuses at load time (range over an int, min/max,
+// a variadic func field called with written-out arguments, a method value
+// assigned to a func field) fail the yaegi stage on their own.
+func TestInterpreterTrapFormsAbsent(t *testing.T) {
+	if trapInterpreted() {
+		t.Skip("a static check: the native run has the same answer, ten times faster")
+	}
+	skipDirs := map[string]bool{"vendor": true, "demo": true, "e2e": true, "interp": true, "testdata": true, "node_modules": true}
+	fset := token.NewFileSet()
+	var found []string
+	// Top-level names per directory: the package's own, and its external
+	// test package's (package x_test).
+	own := map[string]map[string]bool{}
+	external := map[string]map[string]string{}
+	walk := func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if path != "." && (skipDirs[name] || strings.HasPrefix(name, ".")) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "interp_traps_test.go") {
+			return nil
+		}
+		f, perr := parser.ParseFile(fset, path, nil, 0)
+		if perr != nil {
+			return perr
+		}
+		found = append(found, trapUnsafeForms(fset, f)...)
+		dir := filepath.Dir(path)
+		if own[dir] == nil {
+			own[dir] = map[string]bool{}
+			external[dir] = map[string]string{}
+		}
+		for _, name := range trapTopLevelNames(f) {
+			if strings.HasSuffix(f.Name.Name, "_test") {
+				external[dir][name] = path
+			} else if !strings.HasSuffix(path, "_test.go") {
+				own[dir][name] = true
+			}
+		}
+		return nil
+	}
+	if err := filepath.WalkDir(".", walk); err != nil {
+		t.Fatal(err)
+	}
+	for dir, names := range external {
+		for name, path := range names {
+			if own[dir][name] {
+				found = append(found, path+": "+name+" is also declared by the package under test: "+
+					"yaegi test then reports the package's own uses as undefined; rename one (see CONTRIBUTING.md)")
+			}
+		}
+	}
+	for _, f := range found {
+		t.Error(f)
+	}
+}
+
+// unsafeForms lists the trap forms in one file, as "file:line: what".
+func trapUnsafeForms(fset *token.FileSet, f *ast.File) []string {
+	var out []string
+	report := func(n ast.Node, what string) {
+		out = append(out, fset.Position(n.Pos()).String()+": "+what+" (see CONTRIBUTING.md)")
+	}
+	ast.Inspect(f, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.SwitchStmt:
+			if n.Tag == nil {
+				for _, c := range n.Body.List {
+					if cc, ok := c.(*ast.CaseClause); ok && len(cc.List) > 1 {
+						report(cc, "tagless switch case with a list: write the conditions with ||")
+					}
+				}
+			}
+		case *ast.ReturnStmt:
+			for i, r := range n.Results {
+				if i > 0 && trapIsBuiltinCall(r) {
+					report(r, "builtin call among return values: compute it into a variable first")
+				}
+			}
+		case *ast.AssignStmt:
+			if n.Tok == token.ASSIGN && len(n.Lhs) > 1 && len(n.Rhs) > 1 && trapAnyCall(n.Rhs) {
+				report(n, "a, b = x, f(): one assignment per statement, or :=")
+			}
+			if len(n.Lhs) > 1 && len(n.Rhs) == 1 && trapAnyIndex(n.Lhs) {
+				report(n, "index expression on the left of a multi-value assignment: assign a variable, then index")
+			}
+		case *ast.FuncDecl:
+			if trapUnnamedParamAndLiteral(n.Type, n.Body) {
+				report(n, "unnamed parameter in a function building a composite literal: name it (or _)")
+			}
+		case *ast.FuncLit:
+			if trapUnnamedParamAndLiteral(n.Type, n.Body) {
+				report(n, "unnamed parameter in a function building a composite literal: name it (or _)")
+			}
+		}
+		return true
+	})
+	return out
+}
+
+// trapTopLevelNames lists a file's package-level names, methods aside.
+func trapTopLevelNames(f *ast.File) []string {
+	var names []string
+	for _, decl := range f.Decls {
+		switch d := decl.(type) {
+		case *ast.FuncDecl:
+			if d.Recv == nil {
+				names = append(names, d.Name.Name)
+			}
+		case *ast.GenDecl:
+			for _, spec := range d.Specs {
+				switch sp := spec.(type) {
+				case *ast.TypeSpec:
+					names = append(names, sp.Name.Name)
+				case *ast.ValueSpec:
+					for _, id := range sp.Names {
+						names = append(names, id.Name)
+					}
+				}
+			}
+		}
+	}
+	return names
+}
+
+func trapUnparen(e ast.Expr) ast.Expr {
+	for {
+		p, ok := e.(*ast.ParenExpr)
+		if !ok {
+			return e
+		}
+		e = p.X
+	}
+}
+
+func trapIsBuiltinCall(e ast.Expr) bool {
+	c, ok := trapUnparen(e).(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	id, ok := c.Fun.(*ast.Ident)
+	if !ok {
+		return false
+	}
+	switch id.Name {
+	case "append", "cap", "complex", "copy", "imag", "len", "make", "new", "real":
+		return true
+	}
+	return false
+}
+
+func trapAnyCall(exprs []ast.Expr) bool {
+	for _, e := range exprs {
+		if _, ok := trapUnparen(e).(*ast.CallExpr); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func trapAnyIndex(exprs []ast.Expr) bool {
+	for _, e := range exprs {
+		if _, ok := trapUnparen(e).(*ast.IndexExpr); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// unnamedParamAndLiteral reports a function with an unnamed parameter whose
+// own body (not nested function literals) holds a composite literal.
+func trapUnnamedParamAndLiteral(ft *ast.FuncType, body *ast.BlockStmt) bool {
+	if body == nil || ft.Params == nil {
+		return false
+	}
+	unnamed := false
+	for _, p := range ft.Params.List {
+		if len(p.Names) == 0 {
+			unnamed = true
+		}
+	}
+	if !unnamed {
+		return false
+	}
+	literal := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		if _, ok := n.(*ast.FuncLit); ok {
+			return false
+		}
+		if _, ok := n.(*ast.CompositeLit); ok {
+			literal = true
+		}
+		return !literal
+	})
+	return literal
+}
+
+// trapGate stands for the gate on the request path.
+type trapGate struct{ n int }
+
+func (g *trapGate) method(x int) int { return g.n + x }
+
+func (g *trapGate) get() int { return g.n }
+
+func trapFunction(g *trapGate, x int) int { return g.n + x }
+
+// trapRareBranch has temporaries in a branch the measurement never takes.
+func trapRareBranch(g *trapGate, x int) int {
+	if x > 100 {
+		a := x * 2
+		b := a + 3
+		c := b * 4
+		d := c - 5
+		return d
+	}
+	return g.n + x
+}
+
+type trapGetter interface{ get() int }
+
+var trapSink int
+
+// TestInterpreterCostModel measures, under the interpreter, the
+// allocations of the constructs CONTRIBUTING.md's cost model is about
+// (natively they are all zero): scripts/yaegi-test.sh -run
+// TestInterpreterCostModel -- github.com/tokengate/tokengate. Each figure
+// includes the measured closure's own call (the first row).
+func TestInterpreterCostModel(t *testing.T) {
+	if !trapInterpreted() {
+		t.Skip("measures the interpreter")
+	}
+	g := &trapGate{n: 1}
+	var gi trapGetter = g
+	var counter atomic.Int64
+	m10, m100 := map[string]int{}, map[string]int{}
+	for i := 0; i < 100; i++ {
+		k := strconv.Itoa(i)
+		if i < 10 {
+			m10[k] = i
+		}
+		m100[k] = i
+	}
+	s100 := make([]int, 100)
+	rows := []struct {
+		what string
+		f    func()
+	}{
+		{"an empty closure (the measurement's own call)", func() {}},
+		{"a function call, f(g, x)", func() { trapSink = trapFunction(g, 1) }},
+		{"a method call, g.m(x)", func() { trapSink = g.method(1) }},
+		{"an interface method call", func() { trapSink = gi.get() }},
+		{"a function with 4 temporaries in a branch not taken", func() { trapSink = trapRareBranch(g, 1) }},
+		{"a standard library call, strings.HasPrefix", func() {
+			if strings.HasPrefix("abcdef", "abc") {
+				trapSink++
+			}
+		}},
+		{"a compiled method, atomic.Int64.Add", func() { counter.Add(1) }},
+		{"a map index", func() { trapSink += m100["42"] }},
+		{"range over a 10-entry map, key and value", func() {
+			for _, v := range m10 {
+				trapSink += v
+			}
+		}},
+		{"range over a 100-entry map, key and value", func() {
+			for _, v := range m100 {
+				trapSink += v
+			}
+		}},
+		{"range over a 100-entry map, keys only", func() {
+			for k := range m100 {
+				trapSink += len(k)
+			}
+		}},
+		{"range over a 100-element slice", func() {
+			for _, v := range s100 {
+				trapSink += v
+			}
+		}},
+	}
+	for _, row := range rows {
+		t.Logf("%6.0f allocs  %s", testing.AllocsPerRun(100, row.f), row.what)
 	}
 }
