@@ -60,8 +60,7 @@ go build -o "$work/backend" ./bench/backend
 
 plugin="$work/plugins-local/src/$module"
 mkdir -p "$plugin"
-git ls-files -z --cached --others --exclude-standard | grep -zv -E '^(demo|e2e|interp|bench|scripts)/' |
-  xargs -0 cp --parents -t "$plugin"
+scripts/plugin-files.sh | xargs -0 cp --parents -t "$plugin"
 go build -o "$work/refresh" ./bench/refresh
 before=${BEFORE:-}
 before_module=github.com/tokengate/before
@@ -69,8 +68,8 @@ if [ -n "$before" ]; then
   # The revision's sources under another module path, so both load.
   dir="$work/plugins-local/src/$before_module"
   mkdir -p "$dir"
-  git archive "$before" | tar -x -C "$dir"
-  rm -rf "$dir/demo" "$dir/e2e" "$dir/interp" "$dir/bench" "$dir/scripts"
+  scripts/plugin-files.sh "$before" >"$work/before-files"
+  git archive "$before" | tar -x -C "$dir" --null --verbatim-files-from -T "$work/before-files"
   grep -rl --include='*.go' --include=go.mod --include=.traefik.yml "$module" "$dir" |
     xargs sed -i "s#$module#$before_module#g"
   # Traefik calls <last element of the module path>.New.

@@ -30,9 +30,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -598,47 +598,38 @@ func (g *gateway) post(t *testing.T, path, body string, header ...string) *reply
 // ---------------------------------------------------------------------------
 // Files and ports.
 
-// copyPlugin copies the plugin's sources (what a plugins-local/ or the
-// plugin catalog would hold) to dst: everything but version control, the
-// test suites, the demo and the scripts.
+// copyPlugin copies the plugin's files to dst: those scripts/plugin-files.sh
+// lists (what a plugins-local/ or the plugin catalog would hold), the one
+// list scripts/demo.sh and bench/load.sh copy too.
 func copyPlugin(dst string) error {
-	skip := map[string]bool{
-		".git": true, ".ci": true, ".github": true, "e2e": true, "interp": true,
-		"demo": true, "bench": true, "scripts": true, "node_modules": true,
-	}
 	if _, err := os.Stat(filepath.Join(repoRoot, "vendor", "modules.txt")); err != nil {
 		return fmt.Errorf("%s/vendor is missing (Traefik only sees vendored dependencies): run 'make vendor'", repoRoot)
 	}
 	if _, err := os.Stat(filepath.Join(repoRoot, ".traefik.yml")); err != nil {
 		return fmt.Errorf("%s/.traefik.yml (the plugin manifest Traefik reads first) is missing", repoRoot)
 	}
-	return filepath.WalkDir(repoRoot, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
+	cmd := exec.Command("bash", "scripts/plugin-files.sh")
+	cmd.Dir = repoRoot
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("scripts/plugin-files.sh: %w: %s", err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	files := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+	if len(files) == 0 || files[0] == "" {
+		return errors.New("scripts/plugin-files.sh listed no file")
+	}
+	for _, rel := range files {
+		target := filepath.Join(dst, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 			return err
 		}
-		rel, err := filepath.Rel(repoRoot, path)
-		if err != nil {
+		if err := copyFile(filepath.Join(repoRoot, filepath.FromSlash(rel)), target); err != nil {
 			return err
 		}
-		if rel == "." {
-			return os.MkdirAll(dst, 0o755)
-		}
-		if !strings.Contains(rel, string(filepath.Separator)) && skip[rel] {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		target := filepath.Join(dst, rel)
-		switch {
-		case d.IsDir():
-			return os.MkdirAll(target, 0o755)
-		case d.Type().IsRegular():
-			return copyFile(path, target)
-		default:
-			return nil // symlinks, sockets: not part of a plugin
-		}
-	})
+	}
+	return nil
 }
 
 func copyFile(src, dst string) error {
