@@ -64,5 +64,5 @@ func BenchmarkServeHTTPNetworkRoute(b *testing.B) {
 
 func BenchmarkServeHTTPUnboundRoute(b *testing.B) {
 	h, token := benchGate(b, nil)
-	benchRequests(b, h, "GET", "/device", token, 418)
+	benchRequests(b, h, "GET", "/network", token, 418)
 }

@@ -271,13 +271,12 @@ func (g *gate) compileGuard(config *Config) error {
 		}
 		g.defaultAction = a
 	}
-	if len(config.PublicPaths) > 0 {
-		public, err := permissions.CompilePaths(config.PublicPaths, "publicPaths")
-		if err != nil {
-			return err
-		}
-		g.public = public
+	// The public paths and the preset's public routes; nil when none.
+	public, err := permissions.CompilePublic(config.PublicPaths, specs[:len(config.Rules)], config.Preset)
+	if err != nil {
+		return err
 	}
+	g.public = public
 	if config.Realm == "" || strings.ContainsAny(config.Realm, "\"\\\r\n") {
 		return fmt.Errorf("realm: %q must be non-empty, without quotes, backslashes or line breaks", config.Realm)
 	}

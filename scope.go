@@ -2,100 +2,251 @@ package tokengate
 
 import (
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/tokengate/tokengate/directory"
 	"github.com/tokengate/tokengate/permissions"
 )
 
+// Refusals of the scope check; each is answered as is (no allocation).
+var (
+	errOutOfScope  = &httpError{status: http.StatusForbidden, msg: "Access is denied"}
+	errUnknownDev  = &httpError{status: http.StatusNotFound, msg: "Device not found"}
+	errDirectory   = &httpError{status: http.StatusServiceUnavailable, msg: "device directory is unavailable, try again later"}
+	errBoundTwice  = &httpError{status: http.StatusBadRequest, msg: "a parameter or header the route is bound to appears more than once"}
+	errQuerySyntax = &httpError{
+		status: http.StatusBadRequest,
+		msg:    "the query is malformed (a ';' or a bad %-escape): the gate and the backend could read it differently",
+	}
+)
+
 // checkScope enforces a matched rule's bindings against the token's
-// networks and device types. It returns 0 when the request may pass, else
-// the status to refuse it with. Path-bound values come from the match,
-// written out per binding rather than through a helper: under Yaegi a call
-// per binding costs more than the check itself.
-func checkScope(g *gate, r *http.Request, m permissions.Match, id *identity) int {
-	if b := m.Scope.Network; b.Kind != "" {
-		v := m.NetworkID
-		if b.Kind != "path" && !boundValue(r, b, &v) {
-			return http.StatusBadRequest
+// networks and device types. It returns nil when the request may pass,
+// else the refusal.
+//
+// This is the path-only case, the common one (device routes): the values
+// come from the match, written out per binding rather than through a
+// helper, because under Yaegi a call per binding costs more than the check
+// itself, and every temporary of a function is allocated on each call. A
+// rule that reads the query or headers goes to checkRequestScope, which
+// may also narrow the query.
+func checkScope(g *gate, r *http.Request, m permissions.Match, id *identity) *httpError {
+	if !m.LineOnly {
+		return checkRequestScope(g, r, m, id)
+	}
+	if m.Scope.Network.Kind != "" && !permissions.ContainsID(id.networkIDs, m.NetworkID) {
+		return errOutOfScope
+	}
+	if m.Scope.DeviceType.Kind != "" && !permissions.ContainsID(id.deviceTypeIDs, m.DeviceTypeID) {
+		return errOutOfScope
+	}
+	if m.Scope.Device.Kind != "" {
+		// checkDevice's code, written out: one interpreted call less.
+		dev, err := g.devices.Lookup(r.Context(), m.DeviceID)
+		if err == directory.ErrUnknownDevice {
+			return errUnknownDev
 		}
-		if !inScope(id.networkIDs, v) {
-			return http.StatusForbidden
+		if err != nil {
+			return errDirectory
+		}
+		if !permissions.ContainsID(id.networkIDs, dev.NetworkID) || !permissions.ContainsID(id.deviceTypeIDs, dev.DeviceTypeID) {
+			return errOutOfScope
+		}
+	}
+	return nil
+}
+
+// checkDevice looks a named device up in the directory: its network and
+// device type must both be in scope (checkScope has its own copy).
+func checkDevice(g *gate, r *http.Request, deviceID string, id *identity) *httpError {
+	dev, err := g.devices.Lookup(r.Context(), deviceID)
+	if err == directory.ErrUnknownDevice {
+		return errUnknownDev
+	}
+	if err != nil {
+		return errDirectory
+	}
+	if !permissions.ContainsID(id.networkIDs, dev.NetworkID) || !permissions.ContainsID(id.deviceTypeIDs, dev.DeviceTypeID) {
+		return errOutOfScope
+	}
+	return nil
+}
+
+// checkRequestScope enforces bindings of any kind, for rules that read the
+// query or headers (never memoised: see remember). The query is parsed once
+// and strictly: a query Go's parser only partly understands (a ';', a bad
+// %-escape) is refused, since a backend might read the skipped part. When
+// every check passes, the ids of ",narrow" bindings the request did not name
+// are added to the query.
+func checkRequestScope(g *gate, r *http.Request, m permissions.Match, id *identity) *httpError {
+	var q url.Values
+	if isQuery(m.Scope.Network) || isQuery(m.Scope.DeviceType) || isQuery(m.Scope.Device) {
+		var err error
+		if q, err = url.ParseQuery(r.URL.RawQuery); err != nil {
+			return errQuerySyntax
+		}
+	}
+	var add []string // name, value pairs to add to the query
+	if b := m.Scope.Network; b.Kind != "" {
+		v, refusal := boundValue(r, q, b, m.NetworkID)
+		if refusal == nil {
+			add, refusal = checkIDs(b, v, id.networkIDs, "networks", add)
+		}
+		if refusal != nil {
+			return refusal
 		}
 	}
 	if b := m.Scope.DeviceType; b.Kind != "" {
-		v := m.DeviceTypeID
-		if b.Kind != "path" && !boundValue(r, b, &v) {
-			return http.StatusBadRequest
+		v, refusal := boundValue(r, q, b, m.DeviceTypeID)
+		if refusal == nil {
+			add, refusal = checkIDs(b, v, id.deviceTypeIDs, "device types", add)
 		}
-		if !inScope(id.deviceTypeIDs, v) {
-			return http.StatusForbidden
+		if refusal != nil {
+			return refusal
 		}
 	}
 	if b := m.Scope.Device; b.Kind != "" {
-		deviceID := m.DeviceID
-		if b.Kind != "path" && !boundValue(r, b, &deviceID) {
-			return http.StatusBadRequest
+		deviceID, refusal := boundValue(r, q, b, m.DeviceID)
+		if refusal != nil {
+			return refusal
 		}
-		if deviceID == "" {
-			// No device named: only a token scoped to everything may pass.
-			if permissions.ContainsAll(id.networkIDs) && permissions.ContainsAll(id.deviceTypeIDs) {
-				return 0
+		switch {
+		case deviceID != "":
+			if refusal := checkDevice(g, r, deviceID, id); refusal != nil {
+				return refusal
 			}
-			return http.StatusForbidden
-		}
-		dev, err := g.devices.Lookup(r.Context(), deviceID)
-		if err == directory.ErrUnknownDevice {
-			return http.StatusNotFound
-		}
-		if err != nil {
-			return http.StatusServiceUnavailable
-		}
-		if !permissions.ContainsID(id.networkIDs, dev.NetworkID) || !permissions.ContainsID(id.deviceTypeIDs, dev.DeviceTypeID) {
-			return http.StatusForbidden
+		case b.Optional:
+			// The rule's network and device type bindings narrow
+			// (checked when the rule was compiled).
+		case !permissions.ContainsAll(id.networkIDs) || !permissions.ContainsAll(id.deviceTypeIDs):
+			// No device named: only a token scoped to everything may pass.
+			return errOutOfScope
 		}
 	}
-	return 0
+	if len(add) > 0 {
+		narrowQuery(r, add)
+	}
+	return nil
 }
 
-// boundValue sets *v to the value a query or header binding names in the
-// request (checkScope reads path bindings from the match itself). It
-// reports false when the request names it more than once: the gate would
-// check one value and the backend might read another.
-func boundValue(r *http.Request, b permissions.Binding, v *string) bool {
+func isQuery(b permissions.Binding) bool {
+	return b.Kind == permissions.BindQuery || b.Kind == permissions.BindQueryList
+}
+
+// boundValue returns the value a binding names in the request: the path
+// segment of the match, the query parameter (q, already parsed) or the
+// header; "" when absent. A parameter or header given more than once is
+// refused: the gate would check one value and the backend might read
+// another.
+func boundValue(r *http.Request, q url.Values, b permissions.Binding, pathValue string) (string, *httpError) {
 	var values []string
-	if b.Kind == "query" {
-		values = r.URL.Query()[b.Name]
-	} else {
+	switch b.Kind {
+	case permissions.BindPath:
+		return pathValue, nil
+	case permissions.BindHeader:
 		values = r.Header.Values(b.Name)
+	default:
+		values = q[b.Name]
 	}
 	if len(values) > 1 {
-		return false
+		return "", errBoundTwice
 	}
-	*v = ""
-	if len(values) == 1 {
-		*v = values[0]
+	if len(values) == 0 {
+		return "", nil
 	}
-	return true
+	return values[0], nil
 }
 
-// inScope: a named id must be in the list (or the list holds "*"); a
-// request that names no id passes only with "*". An empty list grants
-// nothing: fail closed.
-func inScope(list []string, id string) bool {
-	if id == "" {
-		return permissions.ContainsAll(list)
+// checkIDs checks the value v of a network or device type binding against
+// the token's list (what: "networks" or "device types"), and returns add
+// with the name and ids to add to the query when v is empty and the binding
+// narrows. An empty value names no
+// id: DeviceHive reads networkIds= as no filter at all.
+//
+// Ids are compared as strings, exactly: "01" or " 1" is not "1", so a
+// spelling the backend might read as another id is refused, never let by.
+// An empty list grants nothing (fail closed).
+func checkIDs(b permissions.Binding, v string, list []string, what string, add []string) ([]string, *httpError) {
+	if permissions.ContainsAll(list) {
+		return add, nil
 	}
-	return permissions.ContainsID(list, id)
+	if v != "" {
+		if b.Kind != permissions.BindQueryList {
+			if !permissions.ContainsID(list, v) {
+				return add, errOutOfScope
+			}
+			return add, nil
+		}
+		for _, each := range strings.Split(v, ",") {
+			if !permissions.ContainsID(list, each) {
+				return add, errOutOfScope
+			}
+		}
+		return add, nil
+	}
+	if !b.Narrow || len(list) == 0 {
+		return add, errOutOfScope
+	}
+	if b.Kind == permissions.BindQuery && len(list) > 1 {
+		// One value only, and picking one of the token's ids would answer
+		// an incomplete list as if it were whole.
+		return add, &httpError{
+			status: http.StatusBadRequest,
+			msg:    "the token grants several " + what + " and this route takes one: name it with the query parameter " + b.Name,
+		}
+	}
+	for _, each := range list {
+		if each == "" || strings.ContainsRune(each, ',') {
+			return add, errOutOfScope // it would read as other ids, or none
+		}
+	}
+	add = append(add, b.Name, strings.Join(list, ","))
+	return add, nil
 }
 
-func scopeMessage(status int) string {
-	switch status {
-	case http.StatusBadRequest:
-		return "a parameter or header the route is bound to appears more than once"
-	case http.StatusNotFound:
-		return "Device not found"
-	case http.StatusServiceUnavailable:
-		return "device directory is unavailable, try again later"
+// narrowQuery rewrites the request's query: the parameters named in add
+// (name, value pairs) are dropped (they were empty) and appended with
+// their values; the rest stays as the client wrote it. Traefik's proxy
+// builds the upstream request target from RequestURI, so both change.
+func narrowQuery(r *http.Request, add []string) {
+	var b strings.Builder
+	for _, pair := range strings.Split(r.URL.RawQuery, "&") {
+		if pair == "" {
+			continue
+		}
+		key, _, _ := strings.Cut(pair, "=")
+		if k, err := url.QueryUnescape(key); err == nil && named(add, k) {
+			continue
+		}
+		b.WriteString(pair)
+		b.WriteByte('&')
 	}
-	return "Access is denied"
+	for i := 0; i+1 < len(add); i += 2 {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(add[i]))
+		b.WriteByte('=')
+		// Ids joined with literal commas, each escaped.
+		for j, each := range strings.Split(add[i+1], ",") {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(url.QueryEscape(each))
+		}
+	}
+	r.URL.RawQuery = b.String()
+	r.URL.ForceQuery = false
+	r.RequestURI = r.URL.RequestURI()
+}
+
+// named reports whether name is one of the names of add's pairs.
+func named(add []string, name string) bool {
+	for i := 0; i < len(add); i += 2 {
+		if add[i] == name {
+			return true
+		}
+	}
+	return false
 }

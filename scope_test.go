@@ -35,7 +35,8 @@ func TestScopesDemoUsers(t *testing.T) {
 		{alice, "alice", "GET", "/network/1", 418},
 		{alice, "alice", "GET", "/network/3", 403},
 		{alice, "alice", "GET", "/devicetype/20", 418},
-		{alice, "alice", "GET", "/device", 418},
+		{alice, "alice", "GET", "/device", 400}, // two networks, one networkId: see TestScopeNarrowing
+		{alice, "alice", "GET", "/device?networkId=2", 418},
 		{bob, "bob", "GET", "/device/d1", 403},
 		{bob, "bob", "GET", "/device/d2", 403},
 		{bob, "bob", "GET", "/device/d3", 418},

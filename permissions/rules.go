@@ -18,20 +18,44 @@ type RuleSpec struct {
 	Path    string
 	Action  string // DeviceHive action name or id
 
-	// Scope bindings, each "path:NAME" (a {NAME} of Path), "query:NAME" or
-	// "header:NAME"; empty binds nothing. NetworkFrom and DeviceTypeFrom
-	// give ids checked against the token's networks and device types;
-	// DeviceFrom gives a device id whose network and device type are looked
-	// up in the device directory and checked the same way.
+	// Scope bindings, each KIND:NAME[,MODIFIER]; empty binds nothing.
+	// KIND is "path" (a {NAME} of Path), "query" (one value), "query-list"
+	// (one parameter holding comma-separated ids, every one checked) or
+	// "header". NetworkFrom and DeviceTypeFrom give ids checked against the
+	// token's networks and device types; DeviceFrom gives a device id whose
+	// network and device type are looked up in the device directory and
+	// checked the same way.
+	//
+	// MODIFIER says what a request that names no value gets: by default
+	// only a token scoped to "*" passes. ",narrow" (NetworkFrom and
+	// DeviceTypeFrom, query kinds only) adds the token's own ids to the
+	// query instead, so that a backend trusting its query answers only what
+	// the token may see. ",optional" (DeviceFrom, query or header) lets the
+	// request pass without a device when the rule's NetworkFrom and
+	// DeviceTypeFrom both narrow.
 	NetworkFrom    string
 	DeviceTypeFrom string
 	DeviceFrom     string
 }
 
+// Binding kinds.
+const (
+	BindPath      = "path"
+	BindQuery     = "query"
+	BindQueryList = "query-list"
+	BindHeader    = "header"
+)
+
 // Binding tells where a rule finds a scoped value in a request.
 type Binding struct {
-	Kind string // "path", "query" or "header"; "" when the rule binds nothing
+	Kind string // BindPath, BindQuery, BindQueryList or BindHeader; "" when the rule binds nothing
 	Name string // the {param}, query parameter or canonical header name
+	// Narrow: a request naming no value gets the token's ids added to the
+	// query (",narrow").
+	Narrow bool
+	// Optional: a request naming no device passes; the rule's narrowing
+	// network and device type bindings stand in for it (",optional").
+	Optional bool
 }
 
 // Bound reports whether the binding is set.
@@ -53,7 +77,16 @@ type Table struct {
 	// be matched by wildFirst.
 	byFirst   map[string][]*rule
 	wildFirst []*rule
+	// exact maps the path of each rule made of literals only to the
+	// methods of those rules (allMethods: every method), and patterns
+	// tells whether other rules exist: Has answers most paths with one
+	// map lookup.
+	exact    map[string]uint16
+	patterns bool
 }
+
+// allMethods marks an exact path that every method matches.
+const allMethods = ^uint16(0)
 
 // rule is a compiled rule. The request path is matched with plain loops
 // and string compares, no method calls: under Yaegi a method call costs
@@ -123,7 +156,52 @@ func Compile(specs []RuleSpec, field string) (*Table, error) {
 		first := r.lits[0]
 		t.byFirst[first] = append(t.byFirst[first], r)
 	}
+	t.exact = map[string]uint16{}
+	for _, r := range t.rules {
+		literal := !r.prefix && len(r.lits) > 0
+		for _, lit := range r.lits {
+			literal = literal && lit != ""
+		}
+		if !literal {
+			t.patterns = true
+			continue
+		}
+		// Match reads "a/b" as "/a/b": so does Has.
+		for _, key := range []string{"/" + strings.Join(r.lits, "/"), strings.Join(r.lits, "/")} {
+			if r.methods == 0 {
+				t.exact[key] = allMethods
+			} else {
+				t.exact[key] |= r.methods
+			}
+		}
+	}
 	return t, nil
+}
+
+// Has reports whether some rule matches the request, as Match would, for
+// callers that need nothing more, such as the public paths' check on
+// every request: under Yaegi, returning a bool instead of a Match, and
+// looking exact paths up in one map, costs a fraction of a Match.
+func (t *Table) Has(method, path string) bool {
+	if bits := t.exact[path]; bits != 0 && (bits == allMethods || bits&methodBit(method) != 0) {
+		return true
+	}
+	if !t.patterns {
+		return false
+	}
+	if len(t.wildFirst) == 0 {
+		// Only rules whose first segment is a literal: a path whose first
+		// segment none of them has cannot match (Match would split it).
+		first := strings.TrimPrefix(path, "/")
+		if i := strings.IndexByte(first, '/'); i >= 0 {
+			first = first[:i]
+		}
+		if _, found := t.byFirst[first]; !found {
+			return false
+		}
+	}
+	_, ok := t.Match(method, path)
+	return ok
 }
 
 // FirstDeviceBinding returns the index of the first rule with a DeviceFrom
@@ -142,9 +220,51 @@ func (t *Table) FirstDeviceBinding() int {
 func CompilePaths(paths []string, field string) (*Table, error) {
 	specs := make([]RuleSpec, len(paths))
 	for i, p := range paths {
-		specs[i] = RuleSpec{Path: p, Action: "None"}
+		specs[i] = RuleSpec{Path: p, Action: noAction}
 	}
 	t, err := Compile(specs, field)
+	if err != nil {
+		// Report "publicPaths[1]: ..." rather than "publicPaths[1].path: ...".
+		return nil, fmt.Errorf("%s", strings.Replace(err.Error(), "].path: ", "]: ", 1))
+	}
+	return t, nil
+}
+
+// CompilePublic compiles what passes without a token: the public paths
+// (every method) and the public routes of the preset (none when preset is
+// ""), less each method of those that one of rules matches: the configured
+// rules are tried before the preset's, so a rule of your own for GET /info
+// keeps it guarded. It returns nil when nothing is public.
+func CompilePublic(paths []string, rules []RuleSpec, preset string) (*Table, error) {
+	specs := make([]RuleSpec, 0, len(paths)+2)
+	for _, p := range paths {
+		specs = append(specs, RuleSpec{Path: p, Action: noAction})
+	}
+	if preset != "" {
+		public, err := PresetPublic(preset)
+		if err != nil {
+			return nil, fmt.Errorf("preset: %w", err)
+		}
+		own, err := Compile(rules, "rules")
+		if err != nil {
+			return nil, err
+		}
+		for _, spec := range public {
+			var methods []string
+			for _, m := range spec.Methods {
+				if _, shadowed := own.Match(m, spec.Path); !shadowed {
+					methods = append(methods, m)
+				}
+			}
+			if len(methods) > 0 {
+				specs = append(specs, RuleSpec{Methods: methods, Path: spec.Path, Action: spec.Action})
+			}
+		}
+	}
+	if len(specs) == 0 {
+		return nil, nil //nolint:nilnil // nothing is public: the guard skips the lookup
+	}
+	t, err := Compile(specs, "publicPaths")
 	if err != nil {
 		// Report "publicPaths[1]: ..." rather than "publicPaths[1].path: ...".
 		return nil, fmt.Errorf("%s", strings.Replace(err.Error(), "].path: ", "]: ", 1))
@@ -200,26 +320,41 @@ func compileRule(i int, spec RuleSpec) (*rule, error) {
 			r.lits = append(r.lits, part)
 		}
 	}
-	if r.scope.Network, err = compileBinding(spec.NetworkFrom, r.params); err != nil {
-		return nil, fmt.Errorf("networkFrom: %w", err)
-	}
-	if r.scope.DeviceType, err = compileBinding(spec.DeviceTypeFrom, r.params); err != nil {
-		return nil, fmt.Errorf("deviceTypeFrom: %w", err)
-	}
-	if r.scope.Device, err = compileBinding(spec.DeviceFrom, r.params); err != nil {
-		return nil, fmt.Errorf("deviceFrom: %w", err)
-	}
-	r.scoped = r.scope.Bound()
-	r.lineOnly = true
-	for _, b := range []Binding{r.scope.Network, r.scope.DeviceType, r.scope.Device} {
-		if b.Kind == "query" || b.Kind == "header" {
-			r.lineOnly = false
-		}
+	if err = compileScope(r, spec); err != nil {
+		return nil, err
 	}
 	r.networkSeg = pathSegment(r.scope.Network, r.params)
 	r.deviceTypeSeg = pathSegment(r.scope.DeviceType, r.params)
 	r.deviceSeg = pathSegment(r.scope.Device, r.params)
 	return r, nil
+}
+
+// compileScope compiles a rule's scope bindings into r.
+func compileScope(r *rule, spec RuleSpec) error {
+	var err error
+	if r.scope.Network, err = compileBinding(spec.NetworkFrom, r.params, modNarrow); err != nil {
+		return fmt.Errorf("networkFrom: %w", err)
+	}
+	if r.scope.DeviceType, err = compileBinding(spec.DeviceTypeFrom, r.params, modNarrow); err != nil {
+		return fmt.Errorf("deviceTypeFrom: %w", err)
+	}
+	if r.scope.Device, err = compileBinding(spec.DeviceFrom, r.params, modOptional); err != nil {
+		return fmt.Errorf("deviceFrom: %w", err)
+	}
+	if r.scope.Device.Optional && (!r.scope.Network.Narrow || !r.scope.DeviceType.Narrow) {
+		return fmt.Errorf("deviceFrom: %q: optional needs networkFrom and deviceTypeFrom with ,narrow "+
+			"(they stand in for the device a request does not name)", spec.DeviceFrom)
+	}
+	r.scoped = r.scope.Bound()
+	// Only path bindings leave the decision to the request line: the
+	// decision memo must never remember one that read the query or headers.
+	r.lineOnly = true
+	for _, b := range []Binding{r.scope.Network, r.scope.DeviceType, r.scope.Device} {
+		if b.Kind != "" && b.Kind != BindPath {
+			r.lineOnly = false
+		}
+	}
+	return nil
 }
 
 func pathSegment(b Binding, params map[string]int) int {
@@ -229,27 +364,59 @@ func pathSegment(b Binding, params map[string]int) int {
 	return params[b.Name]
 }
 
-func compileBinding(s string, params map[string]int) (Binding, error) {
+// noAction is the action of public routes: they need no token.
+const noAction = "None"
+
+// Binding modifiers.
+const (
+	modNarrow   = "narrow"
+	modOptional = "optional"
+)
+
+// compileBinding reads KIND:NAME[,MODIFIER]; modifier is the one the field
+// allows.
+func compileBinding(s string, params map[string]int, modifier string) (Binding, error) {
 	if s == "" {
 		return Binding{}, nil
 	}
 	kind, name, ok := strings.Cut(s, ":")
+	name, mod, hasMod := strings.Cut(name, ",")
 	name = strings.TrimSpace(name)
 	if !ok || name == "" {
-		return Binding{}, fmt.Errorf("%q must be path:NAME, query:NAME or header:NAME", s)
+		return Binding{}, fmt.Errorf("%q must be path:NAME, query:NAME, query-list:NAME or header:NAME", s)
 	}
+	b := Binding{Kind: kind, Name: name}
 	switch kind {
-	case "path":
+	case BindPath:
 		if _, ok := params[name]; !ok {
 			return Binding{}, fmt.Errorf("%q: the path has no {%s}", s, name)
 		}
-	case "query":
-	case "header":
-		name = http.CanonicalHeaderKey(name)
+	case BindQuery:
+	case BindQueryList:
+		if modifier == modOptional {
+			return Binding{}, fmt.Errorf("%q: a device binding takes one device (path:, query: or header:)", s)
+		}
+	case BindHeader:
+		b.Name = http.CanonicalHeaderKey(name)
 	default:
-		return Binding{}, fmt.Errorf("%q must be path:NAME, query:NAME or header:NAME", s)
+		return Binding{}, fmt.Errorf("%q must be path:NAME, query:NAME, query-list:NAME or header:NAME", s)
 	}
-	return Binding{Kind: kind, Name: name}, nil
+	if !hasMod {
+		return b, nil
+	}
+	mod = strings.TrimSpace(mod)
+	if mod != modifier {
+		return Binding{}, fmt.Errorf("%q: the modifier here may only be ,%s", s, modifier)
+	}
+	if modifier == modNarrow && kind != BindQuery && kind != BindQueryList {
+		return Binding{}, fmt.Errorf("%q: ,narrow adds to the query (it needs query: or query-list:)", s)
+	}
+	if modifier == modOptional && kind == BindPath {
+		return Binding{}, fmt.Errorf("%q: a path value is never absent (,optional needs query: or header:)", s)
+	}
+	b.Narrow = modifier == modNarrow
+	b.Optional = modifier == modOptional
+	return b, nil
 }
 
 func validMethod(m string) bool { return methodBit(m) != 0 }

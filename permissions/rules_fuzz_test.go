@@ -52,7 +52,7 @@ func refName(name string) bool {
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
-		if !(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+		if c != '_' && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
 			return false
 		}
 	}
@@ -96,28 +96,51 @@ func refTemplate(path string) ([]string, bool) {
 	return segs, true
 }
 
-// refBinding checks a scope binding: "" or KIND:NAME with KIND path, query
-// or header, NAME non-blank, and a path NAME one of the template's params.
-func refBinding(b string, segs []string) bool {
+// refBinding checks a scope binding: "" or KIND:NAME[,MODIFIER] with KIND
+// path, query, query-list (not for the device) or header, NAME non-blank, a
+// path NAME one of the template's params, and MODIFIER (blanks trimmed) the
+// one the field allows: "narrow" (network and device type, query kinds
+// only) or "optional" (device, query or header).
+func refBinding(b string, segs []string, field string) bool {
 	if b == "" {
 		return true
 	}
-	kind, name, ok := strings.Cut(b, ":")
+	kind, rest, ok := strings.Cut(b, ":")
+	name, mod, hasMod := strings.Cut(rest, ",")
 	name = strings.TrimSpace(name)
 	if !ok || name == "" {
 		return false
 	}
+	device := field == "deviceFrom"
+	valid := false
 	switch kind {
 	case "query", "header":
-		return true
+		valid = true
+	case "query-list":
+		valid = !device
 	case "path":
 		for _, seg := range segs {
 			if p, isParam := refParam(seg); isParam && p == name {
-				return true
+				valid = true
 			}
 		}
 	}
+	if !valid || !hasMod {
+		return valid
+	}
+	switch strings.TrimSpace(mod) {
+	case "narrow":
+		return !device && (kind == "query" || kind == "query-list")
+	case "optional":
+		return device && kind != "path"
+	}
 	return false
+}
+
+// refNarrows reports whether a binding ends in ",narrow" (and is valid).
+func refNarrows(b string) bool {
+	_, mod, ok := strings.Cut(b, ",")
+	return ok && strings.TrimSpace(mod) == "narrow"
 }
 
 // refInvalidField returns the first field of spec found at fault, in the
@@ -139,9 +162,14 @@ func refInvalidField(spec permissions.RuleSpec) string {
 	for _, b := range []struct{ field, value string }{
 		{"networkFrom", spec.NetworkFrom}, {"deviceTypeFrom", spec.DeviceTypeFrom}, {"deviceFrom", spec.DeviceFrom},
 	} {
-		if !refBinding(b.value, segs) {
+		if !refBinding(b.value, segs, b.field) {
 			return b.field
 		}
+	}
+	// An optional device needs both other bindings to narrow.
+	if _, mod, ok := strings.Cut(spec.DeviceFrom, ","); ok && strings.TrimSpace(mod) == "optional" &&
+		(!refNarrows(spec.NetworkFrom) || !refNarrows(spec.DeviceTypeFrom)) {
+		return "deviceFrom"
 	}
 	return ""
 }
@@ -230,6 +258,9 @@ func checkMatch(t *testing.T, table *permissions.Table, specs []permissions.Rule
 	if ok != want.ok {
 		t.Fatalf("Match(%q, %q) matched = %v, reference %v (rule %d)", method, path, ok, want.ok, want.index)
 	}
+	if has := table.Has(method, path); has != ok {
+		t.Fatalf("Has(%q, %q) = %v, Match matched = %v", method, path, has, ok)
+	}
 	if !ok {
 		return
 	}
@@ -310,6 +341,11 @@ func FuzzCompileRules(f *testing.F) {
 		{Path: "/x", Action: "none", NetworkFrom: "path:net"},
 		{Path: "/x", Action: "None", DeviceFrom: "cookie:d"},
 		{Path: "/x", Action: "None", DeviceTypeFrom: "query:"},
+		{Path: "/x", Action: "None", NetworkFrom: "query-list:n,narrow", DeviceTypeFrom: "query:t, narrow", DeviceFrom: "query:d,optional"},
+		{Path: "/x", Action: "None", NetworkFrom: "query-list:n,narrow", DeviceFrom: "header:d,optional"},
+		{Path: "/x/{n}", Action: "None", NetworkFrom: "path:n,narrow"},
+		{Path: "/x", Action: "None", DeviceFrom: "query-list:d"},
+		{Path: "/x", Action: "None", NetworkFrom: "query:a,b,c"},
 		{Path: "/", Action: "GetCurrentUser"},
 		{Path: "/**", Action: "-0"},
 		{Path: "/*/open/**", Action: "+15"},
@@ -370,7 +406,7 @@ func checkOwnSample(t *testing.T, table *permissions.Table, spec permissions.Rul
 	want, _ := permissions.ParseAction(spec.Action)
 	methods := []string{"GET", "FETCH"}
 	if len(spec.Methods) > 0 {
-		methods = nil
+		methods = make([]string, 0, len(spec.Methods))
 		for _, m := range spec.Methods {
 			norm, _ := refMethod(m)
 			methods = append(methods, norm)

@@ -260,6 +260,7 @@ json_field() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p"
 log "self-check:"
 check "GET /healthz (public path)" 200 "$(status_of "$web_url/healthz")"
 check "GET /device/d1 without a token" 401 "$(status_of "$web_url/device/d1")"
+check "GET /info without a token (public, as in DeviceHive)" 200 "$(status_of "$web_url/info")"
 answer=$(curl -s -w '\n%{http_code}' --max-time 5 -XPOST "$web_url/token" \
   -H 'Content-Type: application/json' -d '{"login":"alice","password":"alice-pass"}' || true)
 token_code=${answer##*$'\n'}
@@ -273,6 +274,10 @@ if [ -n "$access" ]; then
   check "GET /device/d1 as alice (network 1)" 200 "$(status_of -H "Authorization: Bearer $access" "$web_url/device/d1")"
   check "GET /device/d3 as alice (network 3)" 403 \
     "$(status_of -H "Authorization: Bearer $access" "$web_url/device/d3")"
+  check "GET /device/notification/poll as alice (narrowed)" 200 \
+    "$(status_of -H "Authorization: Bearer $access" "$web_url/device/notification/poll?waitTimeout=0")"
+  check "GET /device/notification/poll?networkIds=3 as alice" 403 \
+    "$(status_of -H "Authorization: Bearer $access" "$web_url/device/notification/poll?networkIds=3&waitTimeout=0")"
 else
   log "  (no access token in the answer; skipping the token checks)"
   failures=$((failures + 1))
@@ -302,6 +307,9 @@ tokengate demo is running.
 
 Users (DEMO ONLY): admin/admin-pass (admin), alice/alice-pass (networks 1,2; all device types),
 bob/bob-pass (network 3; device type 10). Devices: d1 (network 1, type 10), d2 (2, 20), d3 (3, 10).
+
+# 0. Server information is public, as in DeviceHive (clients read it first) -> 200 {"apiVersion":...}
+curl -s $web_url/info
 
 # 1. Tokens as alice (DeviceHive REST form) -> 201 {"accessToken":...,"refreshToken":...}
 curl -s -XPOST $web_url/token -H 'Content-Type: application/json' -d '{"login":"alice","password":"alice-pass"}'
@@ -334,6 +342,12 @@ curl -s -XPOST $web_url/token/create -H "Authorization: Bearer \$ADMIN" \\
 curl -s -XPOST $web_url/token -H 'Content-Type: application/json' -d '{"action":"token","login":"alice","password":"alice-pass"}'
 curl -s -XPOST $web_url/token -H 'Content-Type: application/json' \\
   -d '{"operation":"create_authentication_tokens","username":"alice","password":"alice-pass"}'
+
+# 8. Poll alice's notifications (DeviceHive long polling: a timestamp in the past answers at
+#    once, else it waits up to waitTimeout seconds). The gate adds her networks to the query:
+#    the device API's log shows networkIds=1,2. Naming network 3 -> 403
+curl -s "$web_url/device/notification/poll?timestamp=2020-01-01T00:00:00.000&waitTimeout=5" -H "Authorization: Bearer \$ACCESS"
+curl -s "$web_url/device/notification/poll?networkIds=3" -H "Authorization: Bearer \$ACCESS"
 
 Follow the logs with: tail -f $traefik_log $api_log
 Press Ctrl-C to stop.
