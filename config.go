@@ -128,6 +128,20 @@ type Config struct {
 	Store StoreConfig `json:"store,omitempty"`
 	// Throttle slows password guessing at the token endpoint.
 	Throttle ThrottleConfig `json:"throttle,omitempty"`
+
+	// AuditLog writes one JSON line per token event: "" (off, the
+	// default), "stdout", or a file path (appended to, reopened when
+	// rotated away).
+	AuditLog string `json:"auditLog,omitempty"`
+	// Metrics serves Prometheus metrics at <basePath>/metrics. Default
+	// false.
+	Metrics bool `json:"metrics,omitempty"`
+	// MetricsAction is the action a token must hold to read the metrics.
+	// Default "ManageConfiguration".
+	MetricsAction string `json:"metricsAction,omitempty"`
+	// MetricsAllowedNetworks are CIDRs of scrapers that read the metrics
+	// without a token (the connection's peer). Default empty.
+	MetricsAllowedNetworks []string `json:"metricsAllowedNetworks,omitempty"`
 }
 
 // ThrottleConfig is the login throttle: failures counted per login and

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokengate/tokengate/audit"
 	"github.com/tokengate/tokengate/permissions"
 	"github.com/tokengate/tokengate/tokens"
 	"github.com/tokengate/tokengate/users"
@@ -21,11 +22,13 @@ import (
 // lifetimes; and the tokens record who minted them (RFC 8693 "act").
 func (g *gate) create(r *http.Request, body map[string]any) (pair, error) {
 	p, err := g.mint(r, body)
+	e := audit.Event{Event: audit.EventCreate, Client: g.throttle.addresses.Client(r), ActorID: p.issued.ActorID, TargetUserID: p.issued.UserID}
 	if err != nil {
 		// A failed call counts against the client's address, as a failed
 		// login does.
 		g.throttle.addressFailure(r.Context(), r)
 	}
+	g.recordIssue(e, p, err)
 	return p, err
 }
 
@@ -67,7 +70,7 @@ func (g *gate) createCaller(r *http.Request) (*identity, error) {
 	if refusal != nil {
 		return nil, refusal
 	}
-	caller, err := identify(g, token)
+	caller, _, err := identify(g, token)
 	if err != nil {
 		return nil, err
 	}

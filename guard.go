@@ -20,6 +20,7 @@ import (
 // its own, called only when needed.
 func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 	if strings.Contains(r.URL.Path, "/.") && hasDotSegment(r.URL.Path) {
+		g.countGuard(fromVerify, http.StatusBadRequest)
 		deny(w, http.StatusBadRequest, "path must not contain . or .. segments")
 		return
 	}
@@ -29,11 +30,14 @@ func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 	}
 	token, refusal := requestToken(g, r)
 	if refusal != nil {
+		g.countGuard(fromVerify, refusal.status)
 		refuseRequest(g, w, refusal)
 		return
 	}
-	id, err := identify(g, token)
+	id, source, err := identify(g, token)
 	if err != nil {
+		status, _ := statusOf(err)
+		g.countGuard(source, status)
 		refuseToken(g, w, err)
 		return
 	}
@@ -44,11 +48,13 @@ func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 	}
 	// action is at least 0 here; a shift past 31 gives 0, which denies.
 	if action < 0 || id.actionMask&(uint32(1)<<uint32(action)) == 0 { //nolint:gosec // G115: see above
+		g.countGuard(source, http.StatusForbidden)
 		deny(w, http.StatusForbidden, "Access is denied")
 		return
 	}
 	if matched && m.Scoped {
 		if refusal := checkScope(g, r, m, id); refusal != nil {
+			g.countGuard(source, refusal.status)
 			deny(w, refusal.status, refusal.msg)
 			return
 		}
@@ -56,7 +62,8 @@ func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 	if g.memo != nil {
 		remember(g, r, token, m, matched, id)
 	}
-	forward(g, w, r, id.values)
+	g.countGuard(source, http.StatusOK)
+	forward(g, w, r, id.names, id.values)
 }
 
 // refuseRequest answers a request whose token could not be taken from
@@ -129,7 +136,7 @@ func remember(g *gate, r *http.Request, token string, m permissions.Match, match
 		deadline = t
 	}
 	if deadline > now {
-		d := &decision{method: r.Method, deadline: time.Unix(0, deadline), values: id.values}
+		d := &decision{method: r.Method, deadline: time.Unix(0, deadline), names: id.names, values: id.values}
 		g.memo.add(r.URL.Path, auth[0], d, time.Unix(0, now))
 	}
 }
@@ -148,21 +155,26 @@ func passesUnauthenticated(g *gate, r *http.Request) bool {
 
 // identify returns the identity of an access token, from the cache or by
 // verifying it. Only valid tokens are ever cached.
-func identify(g *gate, token string) (*identity, error) {
+//
+// The source it returns says where the identity came from: fromCache or
+// fromVerify (also for a refused token), for the metrics.
+func identify(g *gate, token string) (*identity, int, error) {
 	if token == "" {
-		return nil, tokens.ErrMissing
+		return nil, fromVerify, tokens.ErrMissing
 	}
+	source := fromCache
 	id, ok := g.cache.get(token)
 	if !ok || (g.keysReload && id.keys != g.tokens.Keys()) || (g.usersReload && id.usersVersion != g.users.Version()) {
+		source = fromVerify
 		var err error
 		if id, err = verify(g, token); err != nil {
-			return nil, err
+			return nil, source, err
 		}
 	}
 	if err := g.view.check(id.sessionID, id.userID, id.issuedAt, time.Now()); err != nil {
-		return nil, err
+		return nil, source, err
 	}
-	return id, nil
+	return id, source, nil
 }
 
 // verify checks a token the cache does not hold and caches its identity.
@@ -176,6 +188,7 @@ func verify(g *gate, token string) (*identity, error) {
 	if err := checkHolders(g, &claims); err != nil {
 		return nil, err
 	}
+	names, values := headerValues(g.headers, claims)
 	id := &identity{
 		keys:          keys,
 		userID:        claims.UserID,
@@ -188,7 +201,8 @@ func verify(g *gate, token string) (*identity, error) {
 		networkIDs:    claims.NetworkIDs,
 		deviceTypeIDs: claims.DeviceTypeIDs,
 		expiresAt:     claims.ExpiresAt,
-		values:        headerValues(g.headers, claims),
+		names:         names,
+		values:        values,
 	}
 	g.cache.add(token, id, time.Now())
 	return id, nil

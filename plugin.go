@@ -17,13 +17,16 @@ import (
 	"fmt"
 	"log"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/tokengate/tokengate/audit"
 	"github.com/tokengate/tokengate/directory"
+	"github.com/tokengate/tokengate/metrics"
 	"github.com/tokengate/tokengate/permissions"
 	"github.com/tokengate/tokengate/tokens"
 	"github.com/tokengate/tokengate/users"
@@ -54,6 +57,11 @@ func CreateConfig() *Config {
 		CacheTTL:               "5m",
 		CacheMaxEntries:        10000,
 		RefreshReuseGrace:      "10s",
+		MetricsAction:          "ManageConfiguration",
+		MetricsAllowedNetworks: []string{},
+		Throttle: ThrottleConfig{
+			FreeAttempts: 5, AddressFreeAttempts: 50, MaxDelay: "15m", ResetAfter: "12h", TrustedProxies: []string{},
+		},
 		Store: StoreConfig{
 			Redis:        RedisConfig{Endpoints: []string{}, Timeout: "500ms", KeyPrefix: "tokengate:"},
 			SyncInterval: "2s",
@@ -94,7 +102,16 @@ type gate struct {
 	rotation    bool
 	reuseGrace  time.Duration
 	maxLifetime time.Duration // the longest any token lives: revocations are kept that long
-	usersReload bool          // a users file is watched: cached tokens carry its version
+	throttle    *loginThrottle
+
+	// Telemetry: the audit log (nil when off) and the metrics.
+	audit           *audit.Log
+	m               *gateMetrics
+	metricsOn       bool
+	memoAllowed     *metrics.Counter // m.guard[fromMemo][0], for ServeHTTP
+	metricsAction   permissions.Action
+	metricsNetworks []netip.Prefix
+	usersReload     bool // a users file is watched: cached tokens carry its version
 
 	// The route guard.
 	rules                *permissions.Table
@@ -281,23 +298,8 @@ func (g *gate) compileGuard(config *Config) error {
 		return fmt.Errorf("realm: %q must be non-empty, without quotes, backslashes or line breaks", config.Realm)
 	}
 	g.realm = config.Realm
-	if config.TokenCookie != "" && !validToken(config.TokenCookie) {
-		return fmt.Errorf("tokenCookie: %q is not a valid cookie name", config.TokenCookie)
-	}
-	if config.CookieCSRFHeader != "" && !validToken(config.CookieCSRFHeader) {
-		return fmt.Errorf("cookieCSRFHeader: %q is not a valid header name", config.CookieCSRFHeader)
-	}
-	if config.TokenCookie != "" && config.CookieCSRFHeader == "" && len(config.AllowedOrigins) == 0 {
-		return errors.New("cookieCSRFHeader: required with tokenCookie unless allowedOrigins lists the origins that may use the cookie")
-	}
-	g.csrfHeader = http.CanonicalHeaderKey(config.CookieCSRFHeader)
-	g.allowedOrigins = map[string]bool{}
-	for i, o := range config.AllowedOrigins {
-		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
-			return fmt.Errorf("allowedOrigins[%d]: %q is not an origin such as https://app.example.com", i, o)
-		}
-		g.allowedOrigins[o] = true
+	if err := g.compileTokenSources(config); err != nil {
+		return err
 	}
 	g.drop = dropSet(g.headers, config.KeepOverrideHeaders)
 	seen := map[string]bool{"Authorization": true}
@@ -340,8 +342,37 @@ func (g *gate) compileSessions(config *Config) error {
 	if err != nil {
 		return err
 	}
-	g.view, err = viewFor(settings, g.maxLifetime)
-	return err
+	if g.view, err = viewFor(settings, g.maxLifetime); err != nil {
+		return err
+	}
+	if g.throttle, err = compileThrottle(config.Throttle, g.view); err != nil {
+		return err
+	}
+	return g.compileTelemetry(config)
+}
+
+// compileTokenSources validates where tokens are read besides the
+// Authorization header: the cookie, with its CSRF defence, and the query.
+func (g *gate) compileTokenSources(config *Config) error {
+	if config.TokenCookie != "" && !validToken(config.TokenCookie) {
+		return fmt.Errorf("tokenCookie: %q is not a valid cookie name", config.TokenCookie)
+	}
+	if config.CookieCSRFHeader != "" && !validToken(config.CookieCSRFHeader) {
+		return fmt.Errorf("cookieCSRFHeader: %q is not a valid header name", config.CookieCSRFHeader)
+	}
+	if config.TokenCookie != "" && config.CookieCSRFHeader == "" && len(config.AllowedOrigins) == 0 {
+		return errors.New("cookieCSRFHeader: required with tokenCookie unless allowedOrigins lists the origins that may use the cookie")
+	}
+	g.csrfHeader = http.CanonicalHeaderKey(config.CookieCSRFHeader)
+	g.allowedOrigins = map[string]bool{}
+	for i, o := range config.AllowedOrigins {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+			return fmt.Errorf("allowedOrigins[%d]: %q is not an origin such as https://app.example.com", i, o)
+		}
+		g.allowedOrigins[o] = true
+	}
+	return nil
 }
 
 // compileCaches validates the cache options and builds the claims cache and
@@ -450,10 +481,11 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if !g.forwardAuthorization {
 				delete(r.Header, "Authorization")
 			}
-			for i, name := range g.headerNames {
-				if d.values[i] != nil {
-					r.Header[name] = d.values[i]
-				}
+			for i, name := range d.names {
+				r.Header[name] = d.values[i]
+			}
+			if g.metricsOn {
+				g.memoAllowed.Add(1)
 			}
 			g.next.ServeHTTP(w, r)
 			return

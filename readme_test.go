@@ -14,9 +14,7 @@ import (
 // readmeKnownMismatches are options whose README row and CreateConfig
 // disagree today, with what each side says. fix README (or CreateConfig),
 // then delete the entry: the test fails while an entry is no longer needed.
-var readmeKnownMismatches = map[string]string{
-	"defaultAction": "fix README: README says `deny`, CreateConfig leaves it empty (which also refuses unmatched routes)",
-}
+var readmeKnownMismatches = map[string]string{}
 
 // TestREADMEConfigurationTable keeps README.md's "## Configuration" table
 // and CreateConfig in step: every option of Config (its json tag names,

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/tokengate/tokengate/audit"
 	"github.com/tokengate/tokengate/permissions"
 	"github.com/tokengate/tokengate/store"
 	"github.com/tokengate/tokengate/tokens"
@@ -37,10 +38,22 @@ func (g *gate) revoke(r *http.Request, body map[string]any) error {
 	}
 	now := time.Now()
 	err = g.view.revoke(context.Background(), store.Revocation{Session: sid, Expires: now.Add(g.maxLifetime).Unix()}, now)
-	if err == nil {
-		g.forgetDecisions()
-	}
+	g.recordRevoke(r, audit.Event{Event: audit.EventRevoke, SID: sid}, err)
 	return err
+}
+
+// recordRevoke counts and writes the audit line of a revocation, and
+// empties the decision memo when it was recorded.
+func (g *gate) recordRevoke(r *http.Request, e audit.Event, err error) {
+	e.Client = g.throttle.addresses.Client(r)
+	if err != nil {
+		g.recordRefusal(e, "", err)
+		return
+	}
+	g.forgetDecisions()
+	g.m.revoked.Add(1)
+	e.Outcome = audit.OutcomeSuccess
+	g.record(e)
 }
 
 // sessionOf returns the session of a valid token of either type, or ""
@@ -84,9 +97,7 @@ func (g *gate) revokeUser(r *http.Request, body map[string]any) error {
 	now := time.Now()
 	rec := store.Revocation{UserID: userID, Before: now.Unix() + 1, Expires: now.Add(g.maxLifetime).Unix()}
 	err = g.view.revoke(context.Background(), rec, now)
-	if err == nil {
-		g.forgetDecisions()
-	}
+	g.recordRevoke(r, audit.Event{Event: audit.EventRevokeUser, ActorID: caller.userID, TargetUserID: userID}, err)
 	return err
 }
 

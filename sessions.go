@@ -41,7 +41,8 @@ type view struct {
 	byUser    map[int64]userRevocation // user id -> tokens issued before are revoked
 	cursor    int64                    // ms: next Revocations call starts here
 
-	lost int32 // 1 once the store's loss is logged, until it answers again; atomic
+	lost   int32 // 1 once the store's loss is logged, until it answers again; atomic
+	errors int64 // operations the store failed; atomic
 }
 
 type userRevocation struct {
@@ -239,6 +240,7 @@ func (v *view) applyLocked(list []store.Revocation, now int64) {
 // failed logs the store's loss once (one ERR line, not one per request);
 // answered logs its return, at the same level so that both are seen.
 func (v *view) failed(err error) {
+	atomic.AddInt64(&v.errors, 1)
 	if atomic.CompareAndSwapInt32(&v.lost, 0, 1) {
 		logErrorf("session store %s is unreachable: %v; refresh and revoke answer 503, "+
 			"the guard serves from the last synced revocations for at most store.maxStaleness", v.name, err)
@@ -249,6 +251,16 @@ func (v *view) answered() {
 	if atomic.LoadInt32(&v.lost) == 1 && atomic.CompareAndSwapInt32(&v.lost, 1, 0) {
 		logErrorf("session store %s is reachable again", v.name)
 	}
+}
+
+// errorCount and upValue are read by the metrics.
+func (v *view) errorCount() int64 { return atomic.LoadInt64(&v.errors) }
+
+func (v *view) upValue() float64 {
+	if atomic.LoadInt32(&v.lost) == 1 {
+		return 0
+	}
+	return 1
 }
 
 // revoke records r in the store and, at once, in the view.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokengate/tokengate/audit"
 	"github.com/tokengate/tokengate/permissions"
 	"github.com/tokengate/tokengate/store"
 	"github.com/tokengate/tokengate/tokens"
@@ -23,6 +24,9 @@ const routeRevoke = "revoke"
 // an access token was asked for.
 type pair struct {
 	access, refresh string
+	// For the audit trail: the refresh token's claims as issued (for a
+	// refresh, the access token's), never sent.
+	issued tokens.Claims
 }
 
 // serveToken answers a request on the token paths, in the dialect its body
@@ -31,6 +35,10 @@ type pair struct {
 func (g *gate) serveToken(w http.ResponseWriter, r *http.Request, route string) {
 	if route == "jwks" {
 		g.serveJWKS(w, r)
+		return
+	}
+	if route == "metrics" {
+		g.serveMetrics(w, r)
 		return
 	}
 	if route != "" && route != "refresh" && route != "create" && route != routeRevoke {
@@ -62,13 +70,16 @@ func (g *gate) serveToken(w http.ResponseWriter, r *http.Request, route string) 
 func (g *gate) serveREST(w http.ResponseWriter, r *http.Request, route string, body map[string]any) {
 	var p pair
 	var err error
+	endpoint := route
 	switch route {
 	case routeRevoke:
 		if err := g.revoke(r, body); err != nil {
 			status, msg := answerStatus(w, err)
+			g.countToken(endpoint, "rest", status)
 			writeJSON(w, status, restError(status, msg))
 			return
 		}
+		g.countToken(endpoint, "rest", http.StatusOK)
 		writeJSON(w, http.StatusOK, map[string]any{})
 		return
 	case "refresh":
@@ -76,13 +87,16 @@ func (g *gate) serveREST(w http.ResponseWriter, r *http.Request, route string, b
 	case "create":
 		p, err = g.create(r, body)
 	default:
+		endpoint = "login"
 		p, err = g.loginFrom(r, body, "login")
 	}
 	if err != nil {
 		status, msg := answerStatus(w, err)
+		g.countToken(endpoint, "rest", status)
 		writeJSON(w, status, restError(status, msg))
 		return
 	}
+	g.countToken(endpoint, "rest", http.StatusCreated)
 	out := map[string]any{"accessToken": p.access}
 	if p.refresh != "" {
 		out["refreshToken"] = p.refresh
@@ -120,14 +134,20 @@ func (g *gate) serveMessage(w http.ResponseWriter, r *http.Request, route string
 	default:
 		err = badRequest("unsupported action at this path (use token, token/refresh, token/create or token/revoke)")
 	}
+	endpoint := strings.TrimPrefix(action, "token/")
+	if endpoint == "token" {
+		endpoint = "login"
+	}
 	if err != nil {
 		status, msg := answerStatus(w, err)
+		g.countToken(endpoint, "message", status)
 		out["status"] = "error"
 		out["code"] = status
 		out["error"] = msg
 		writeJSON(w, status, out)
 		return
 	}
+	g.countToken(endpoint, "message", http.StatusOK)
 	out["status"] = "success"
 	if p.access != "" {
 		out["accessToken"] = p.access
@@ -156,11 +176,17 @@ func (g *gate) serveOperation(w http.ResponseWriter, r *http.Request, route stri
 	default:
 		err = badRequest("unsupported operation at this path (use create_authentication_tokens or refresh_operation_token)")
 	}
+	endpoint := "refresh"
+	if op == "create_authentication_tokens" {
+		endpoint = "login"
+	}
 	if err != nil {
 		status, msg := answerStatus(w, err)
+		g.countToken(endpoint, "harperdb", status)
 		writeJSON(w, status, map[string]any{"error": msg})
 		return
 	}
+	g.countToken(endpoint, "harperdb", http.StatusOK)
 	out := map[string]any{"operation_token": p.access}
 	if p.refresh != "" {
 		out["refresh_token"] = p.refresh
@@ -179,17 +205,59 @@ func (g *gate) loginFrom(r *http.Request, body map[string]any, loginField string
 	if err != nil {
 		return pair{}, err
 	}
+	event := audit.Event{Event: audit.EventLogin, Login: login, Client: g.throttle.addresses.Client(r)}
 	a, err := g.throttle.admit(r.Context(), r, login)
 	if err != nil {
+		g.recordRefusal(event, audit.EventLoginThrottled, err)
 		return pair{}, err
 	}
 	u, err := g.users.Authenticate(login, password)
 	if err != nil {
 		a.failed(r.Context())
+		g.recordRefusal(event, audit.EventLoginFailed, err)
 		return pair{}, err
 	}
 	a.succeeded(r.Context())
-	return g.issuePair(userClaims(u), 0, 0)
+	p, err := g.issuePair(userClaims(u), 0, 0)
+	g.recordIssue(event, p, err)
+	return p, err
+}
+
+// recordRefusal writes an audit line for a refused token request: event
+// names it when given (login_failed, login_throttled), the outcome and
+// reason come from err.
+func (g *gate) recordRefusal(e audit.Event, event string, err error) {
+	if event != "" {
+		e.Event = event
+	}
+	status, msg := statusOf(err)
+	e.Outcome = audit.OutcomeFailure
+	switch {
+	case status == http.StatusTooManyRequests:
+		e.Outcome = audit.OutcomeRefused
+		g.m.throttled.Add(1)
+	case status >= http.StatusInternalServerError:
+		e.Outcome = audit.OutcomeError
+	}
+	e.Reason = msg
+	g.record(e)
+}
+
+// recordIssue writes the audit line of tokens issued (or of the failure to).
+func (g *gate) recordIssue(e audit.Event, p pair, err error) {
+	if err != nil {
+		g.recordRefusal(e, "", err)
+		return
+	}
+	c := p.issued
+	e.Outcome = audit.OutcomeSuccess
+	e.UserID = c.UserID
+	e.JTI = c.ID
+	e.SID = c.SessionID
+	e.Actions = permissions.Names(c.Actions)
+	e.Networks = c.NetworkIDs
+	e.DeviceTypes = c.DeviceTypeIDs
+	g.record(e)
 }
 
 // issuePair signs an access and a refresh token with the same claims,
@@ -224,7 +292,7 @@ func (g *gate) issuePair(claims tokens.Claims, accessExp, refreshExp int64) (pai
 		}
 		g.view.answered()
 	}
-	return pair{access: access, refresh: refresh}, nil
+	return pair{access: access, refresh: refresh, issued: issued}, nil
 }
 
 // refreshFrom trades the refresh token found under field for a new access
@@ -233,22 +301,46 @@ func (g *gate) issuePair(claims tokens.Claims, accessExp, refreshExp int64) (pai
 // the session must stand, and the new token never grants more than the
 // refresh token and their current rights.
 func (g *gate) refreshFrom(r *http.Request, body map[string]any, field string) (pair, error) {
+	var rc tokens.Claims
+	p, err := g.refresh(r, body, field, &rc)
+	e := audit.Event{Event: audit.EventRefresh, Client: g.throttle.addresses.Client(r), UserID: rc.UserID, SID: rc.SessionID, JTI: rc.ID}
+	switch {
+	case err == errReused:
+		e.Event = audit.EventReuseDetected
+		g.m.reuse.Add(1)
+		g.m.revoked.Add(1)
+	case err == nil && p.refresh != "":
+		e.Event = audit.EventRotation
+	}
+	if err != nil {
+		g.recordRefusal(e, "", err)
+		return p, err
+	}
+	e.Outcome = audit.OutcomeSuccess
+	g.record(e)
+	return p, nil
+}
+
+// refresh is refreshFrom without the audit line; rc receives the refresh
+// token's claims once verified.
+func (g *gate) refresh(r *http.Request, body map[string]any, field string, rc *tokens.Claims) (pair, error) {
 	token, err := stringField(body, field)
 	if err != nil {
 		return pair{}, err
 	}
-	rc, err := g.tokens.Verify(token, tokens.Refresh)
+	c, err := g.tokens.Verify(token, tokens.Refresh)
 	if err != nil {
 		g.throttle.addressFailure(r.Context(), r)
 		return pair{}, err
 	}
-	if err := checkHolders(g, &rc); err != nil {
+	*rc = c // not `*rc, err = ...`: see CONTRIBUTING.md on assignments from calls
+	if err := checkHolders(g, rc); err != nil {
 		return pair{}, err
 	}
 	if err := g.view.check(rc.SessionID, rc.UserID, rc.IssuedAt, time.Now()); err != nil {
 		return pair{}, err
 	}
-	claims := g.refreshedClaims(rc)
+	claims := g.refreshedClaims(*rc)
 	access, _, err := g.tokens.Issue(claims)
 	if err != nil {
 		return pair{}, err
@@ -256,7 +348,7 @@ func (g *gate) refreshFrom(r *http.Request, body map[string]any, field string) (
 	if !g.rotation || rc.SessionID == "" {
 		return pair{access: access}, nil
 	}
-	return g.rotate(rc, claims, access)
+	return g.rotate(*rc, claims, access)
 }
 
 // refreshedClaims are the claims of the access token a refresh gives:

@@ -56,6 +56,14 @@ type Directory struct {
 	client    *http.Client
 	cache     *cache.Cache
 	nextSweep int64 // Unix nanoseconds; atomic
+	lookups   int64 // lookups sent to the backend; atomic
+	failures  int64 // of those, the ones that did not answer a device or 404; atomic
+}
+
+// Stats returns how many lookups were sent to the backend, and how many of
+// them failed (no answer, 5xx, not JSON...).
+func (d *Directory) Stats() (lookups, failures int64) {
+	return atomic.LoadInt64(&d.lookups), atomic.LoadInt64(&d.failures)
 }
 
 // notFound marks a cached negative result.
@@ -123,12 +131,15 @@ func (d *Directory) lookupRemote(ctx context.Context, id string) (Device, error)
 		}
 		return Device{}, ErrUnknownDevice
 	}
+	atomic.AddInt64(&d.lookups, 1)
 	dev, err := d.fetch(ctx, id)
 	switch err {
 	case nil:
 		d.remember(id, dev, d.opts.TTL)
 	case ErrUnknownDevice:
 		d.remember(id, notFound{}, d.opts.NegativeTTL)
+	default:
+		atomic.AddInt64(&d.failures, 1)
 	}
 	return dev, err
 }
