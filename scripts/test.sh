@@ -99,11 +99,12 @@ stage_static() {
   return $rc
 }
 
-# redis_tools installs what the packages that talk to Redis test against:
-# a real redis-server (resp, store, and the e2e suite start their own on a
-# free loopback port), from Debian's package.
+# redis_tools installs the real parts tests start or call, from Debian's
+# packages: redis-server (resp, store and the e2e suite start their own on
+# a free loopback port) and promtool (metrics and the e2e suite check the
+# exposition with it).
 redis_tools() {
-  "$root/scripts/install-tools.sh" redis >/dev/null
+  "$root/scripts/install-tools.sh" redis promtool >/dev/null
 }
 
 stage_native() {
