@@ -55,6 +55,10 @@ func TestRevoke(t *testing.T) {
 			body: func(tok string) (string, string) {
 				return "token=" + tok + "&token_type_hint=refresh_token", "application/x-www-form-urlencoded"
 			}},
+		{desc: "JSON sent as curl -d labels it (a form)", which: "refresh", path: "/token/revoke", code: 200,
+			body: func(tok string) (string, string) {
+				return `{"token":"` + tok + `"}`, "application/x-www-form-urlencoded"
+			}},
 		{desc: "message form at /token", which: "access", path: "/token", code: 200,
 			body: func(tok string) (string, string) {
 				return `{"action":"token/revoke","requestId":7,"token":"` + tok + `"}`, "application/json"

@@ -427,9 +427,9 @@ func userClaims(u users.User) tokens.Claims {
 }
 
 // readObject reads a bounded body that must hold one JSON object, or, when
-// form is set and the Content-Type says so, an
-// application/x-www-form-urlencoded body (RFC 7009's revocation request),
-// each field once. Otherwise the Content-Type is not checked, so a plain
+// form is set, the Content-Type says so and the body is not a JSON object,
+// an application/x-www-form-urlencoded body (RFC 7009's revocation
+// request), each field once. Otherwise the Content-Type is not checked, so a plain
 // `curl -d '{...}'` works. Numbers stay json.Number so a requestId comes
 // back exactly as sent.
 func readObject(r *http.Request, limit int64, form bool) (map[string]any, error) {
@@ -444,7 +444,10 @@ func readObject(r *http.Request, limit int64, form bool) (map[string]any, error)
 	if int64(len(data)) > limit {
 		return nil, tooLarge
 	}
-	if form && strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "application/x-www-form-urlencoded") {
+	// A JSON object is read as one whatever the Content-Type: curl -d
+	// labels every body a form.
+	if form && !bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) &&
+		strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "application/x-www-form-urlencoded") {
 		return formObject(data)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))

@@ -14,8 +14,8 @@
 #
 # How it works: Traefik loads local plugins from ./plugins-local/src/<module>/
 # relative to its working directory. The script makes a temporary work
-# directory, copies the plugin's files there (git ls-files, without demo/,
-# e2e/, interp/, bench/, scripts/), writes demo/traefik.yml and
+# directory, copies the plugin's files there (the files
+# scripts/plugin-files.sh lists), writes demo/traefik.yml and
 # demo/dynamic.yml into it with the chosen addresses, and starts Traefik from
 # it.
 set -euo pipefail
@@ -134,23 +134,10 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Copy the plugin to plugins-local/src/<module>/: tracked files plus untracked,
-# non-ignored ones (a fresh, not yet committed file is part of the plugin),
-# without the demo, test harnesses and scripts.
+# Copy the plugin to plugins-local/src/<module>/: the files scripts/plugin-files.sh lists.
 plugin_dir=$work/plugins-local/src/$module
 mkdir -p "$plugin_dir" "$work/bin"
-if git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-  git -C "$root" ls-files -z --cached --others --exclude-standard |
-    while IFS= read -r -d '' f; do
-      case $f in demo/* | e2e/* | interp/* | bench/* | scripts/* | docker-compose.yml) continue ;; esac
-      [ -f "$f" ] || continue # deleted in the work tree
-      printf '%s\0' "$f"
-    done |
-    tar --null -T - -cf - | tar -xf - -C "$plugin_dir"
-else
-  tar --exclude=./.git --exclude=./demo --exclude=./e2e --exclude=./interp --exclude=./bench \
-    --exclude=./scripts --exclude=./docker-compose.yml -cf - . | tar -xf - -C "$plugin_dir"
-fi
+"$root/scripts/plugin-files.sh" | tar --null -T - -cf - | tar -xf - -C "$plugin_dir"
 log "plugin copied to $plugin_dir ($(find "$plugin_dir" -type f | wc -l) files)"
 
 # Configuration: the checked-in files with the chosen addresses and the
@@ -278,6 +265,11 @@ if [ -n "$access" ]; then
     "$(status_of -H "Authorization: Bearer $access" "$web_url/device/notification/poll?waitTimeout=0")"
   check "GET /device/notification/poll?networkIds=3 as alice" 403 \
     "$(status_of -H "Authorization: Bearer $access" "$web_url/device/notification/poll?networkIds=3&waitTimeout=0")"
+  check "GET /token/metrics as alice (no ManageConfiguration)" 403 \
+    "$(status_of -H "Authorization: Bearer $access" "$web_url/token/metrics")"
+  check "POST /token/revoke (logout) with alice's access token" 200 \
+    "$(status_of -XPOST "$web_url/token/revoke" -d "{\"token\":\"$access\"}")"
+  check "GET /device/d1 with the revoked token" 401 "$(status_of -H "Authorization: Bearer $access" "$web_url/device/d1")"
 else
   log "  (no access token in the answer; skipping the token checks)"
   failures=$((failures + 1))
@@ -301,6 +293,7 @@ tokengate demo is running.
   gateway (Traefik + tokengate)  $web_url
   device API (behind it)         $api_url
   Traefik log                    $traefik_log
+  audit log (one JSON line/event) $work/audit.log
   access log                     $work/access.log
   device API log                 $api_log
   configuration                  $work/traefik.yml, $work/dynamic.yml (edits to dynamic.yml reload live)
@@ -348,6 +341,21 @@ curl -s -XPOST $web_url/token -H 'Content-Type: application/json' \\
 #    the device API's log shows networkIds=1,2. Naming network 3 -> 403
 curl -s "$web_url/device/notification/poll?timestamp=2020-01-01T00:00:00.000&waitTimeout=5" -H "Authorization: Bearer \$ACCESS"
 curl -s "$web_url/device/notification/poll?networkIds=3" -H "Authorization: Bearer \$ACCESS"
+
+# 9. Log out: revoke the session (either of its tokens) -> 200 {}; the access token is then refused -> 401
+curl -s -XPOST $web_url/token/revoke -d "{\"token\":\"\$ACCESS\"}"
+curl -si $web_url/device/d1 -H "Authorization: Bearer \$ACCESS"
+
+# 10. Guessing bob's password: after 5 failures each attempt must wait (1s, 2s, 4s...) -> 429 with
+#     Retry-After, even with the right password, which is not checked during the wait
+for i in 1 2 3 4 5 6; do curl -s -o /dev/null -w '%{http_code} ' -XPOST $web_url/token -d '{"login":"bob","password":"guess"}'; done; echo
+curl -si -XPOST $web_url/token -d '{"login":"bob","password":"bob-pass"}'
+
+# 11. Metrics (Prometheus text format), readable with the admin's token
+curl -s $web_url/token/metrics -H "Authorization: Bearer \$ADMIN" | grep -E '^tokengate_(token_requests|logins_throttled|sessions_revoked)'
+
+# 12. The audit trail: who got which token when (never a token or a password)
+tail -n 5 $work/audit.log
 
 Follow the logs with: tail -f $traefik_log $api_log
 Press Ctrl-C to stop.
