@@ -602,3 +602,24 @@ func TestInterpreterCostModel(t *testing.T) {
 		t.Logf("%6.0f allocs  %s", testing.AllocsPerRun(100, row.f), row.what)
 	}
 }
+
+// trapSentinel is a sentinel error of an interpreted type, as the gate's
+// *httpError sentinels are.
+var trapSentinel = &trapError{msg: "sentinel"}
+
+func trapReturnsSentinel() (int, error) { return 0, trapSentinel }
+
+// TestInterpreterTrapInterpretedSentinel: under Yaegi v0.16.1, an error
+// result holding a sentinel of an interpreted pointer type does not compare
+// equal to that sentinel (err == sentinel is false); the audit trail missed
+// reuse_detected that way. Compare after a type assertion: the pointer
+// itself compares.
+func TestInterpreterTrapInterpretedSentinel(t *testing.T) {
+	_, err := trapReturnsSentinel()
+	if te, ok := err.(*trapError); !ok || te != trapSentinel {
+		t.Fatal("the pointer from a type assertion must compare")
+	}
+	pinTrap(t, "err == interpreted sentinel", trapOutcome(func() string {
+		return strconv.FormatBool(err == trapSentinel)
+	}), "true")
+}

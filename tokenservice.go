@@ -304,8 +304,9 @@ func (g *gate) refreshFrom(r *http.Request, body map[string]any, field string) (
 	var rc tokens.Claims
 	p, err := g.refresh(r, body, field, &rc)
 	e := audit.Event{Event: audit.EventRefresh, Client: g.throttle.addresses.Client(r), UserID: rc.UserID, SID: rc.SessionID, JTI: rc.ID}
+	he, _ := err.(*httpError) // not err == errReused: see TestInterpreterTrapInterpretedSentinel
 	switch {
-	case err == errReused:
+	case he != nil && he == errReused:
 		e.Event = audit.EventReuseDetected
 		g.m.reuse.Add(1)
 		g.m.revoked.Add(1)
