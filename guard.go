@@ -20,24 +20,33 @@ import (
 // its own, called only when needed.
 func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 	if strings.Contains(r.URL.Path, "/.") && hasDotSegment(r.URL.Path) {
-		g.countGuard(fromVerify, http.StatusBadRequest)
+		if g.metricsOn {
+			g.countGuard(fromVerify, http.StatusBadRequest)
+		}
 		deny(w, http.StatusBadRequest, "path must not contain . or .. segments")
 		return
 	}
-	if (g.public != nil || g.allowPreflight) && passesUnauthenticated(g, r) {
+	// The map index first: under Yaegi a call costs several times it, and
+	// most requests are for no public path.
+	if (g.allowPreflight || (g.public != nil && (g.publicPatterns || g.publicExact[r.URL.Path] != 0))) &&
+		passesUnauthenticated(g, r) {
 		passUnauthenticated(g, w, r)
 		return
 	}
 	token, refusal := requestToken(g, r)
 	if refusal != nil {
-		g.countGuard(fromVerify, refusal.status)
+		if g.metricsOn {
+			g.countGuard(fromVerify, refusal.status)
+		}
 		refuseRequest(g, w, refusal)
 		return
 	}
 	id, source, err := identify(g, token)
 	if err != nil {
 		status, _ := statusOf(err)
-		g.countGuard(source, status)
+		if g.metricsOn {
+			g.countGuard(source, status)
+		}
 		refuseToken(g, w, err)
 		return
 	}
@@ -48,13 +57,17 @@ func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 	}
 	// action is at least 0 here; a shift past 31 gives 0, which denies.
 	if action < 0 || id.actionMask&(uint32(1)<<uint32(action)) == 0 { //nolint:gosec // G115: see above
-		g.countGuard(source, http.StatusForbidden)
+		if g.metricsOn {
+			g.countGuard(source, http.StatusForbidden)
+		}
 		deny(w, http.StatusForbidden, "Access is denied")
 		return
 	}
 	if matched && m.Scoped {
 		if refusal := checkScope(g, r, m, id); refusal != nil {
-			g.countGuard(source, refusal.status)
+			if g.metricsOn {
+				g.countGuard(source, refusal.status)
+			}
 			deny(w, refusal.status, refusal.msg)
 			return
 		}
@@ -62,7 +75,9 @@ func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 	if g.memo != nil {
 		remember(g, r, token, m, matched, id)
 	}
-	g.countGuard(source, http.StatusOK)
+	if g.metricsOn {
+		g.countGuard(source, http.StatusOK)
+	}
 	forward(g, w, r, id.names, id.values)
 }
 
@@ -213,33 +228,36 @@ func verify(g *gate, token string) (*identity, error) {
 // user id: its login and role come from the users configured here, when
 // the user is one; the DeviceHive server vouches for users unknown here.
 func checkHolders(g *gate, c *tokens.Claims) error {
-	u, found := g.users.ByID(c.UserID)
-	if c.FromDeviceHive && found {
+	u := g.users.Peek(c.UserID)
+	if c.FromDeviceHive && u != nil {
 		c.Login = u.Login
 		c.Role = u.Role
 	}
-	if err := holderState(u, found || !c.FromDeviceHive, "user"); err != nil {
+	if err := holderState(u, !c.FromDeviceHive, "user"); err != nil {
 		return err
 	}
-	if c.IssuedAt < g.validAfter || c.IssuedAt < u.TokensValidAfter {
+	if c.IssuedAt < g.validAfter || (u != nil && c.IssuedAt < u.TokensValidAfter) {
 		return errIssuedBefore
 	}
 	if c.ActorID == 0 || c.ActorID == c.UserID {
 		return nil
 	}
-	a, _ := g.users.ByID(c.ActorID)
-	return holderState(a, true, "the user who minted the token")
+	return holderState(g.users.Peek(c.ActorID), true, "the user who minted the token")
 }
 
 // errIssuedBefore refuses a token issued before tokensValidAfter.
 var errIssuedBefore = &httpError{status: http.StatusUnauthorized, msg: "token was issued before tokensValidAfter: log in again"}
 
-// holderState refuses a token held for u, who must exist when required;
-// who names u in the message.
-func holderState(u users.User, required bool, who string) error {
+// holderState refuses a token held for u (nil: no such user), who must
+// exist when required; who names u in the message.
+func holderState(u *users.User, required bool, who string) error {
+	if u == nil {
+		if required {
+			return &httpError{status: http.StatusUnauthorized, msg: who + " no longer exists"}
+		}
+		return nil
+	}
 	switch {
-	case u.ID == 0 && required:
-		return &httpError{status: http.StatusUnauthorized, msg: who + " no longer exists"}
 	case u.Status == users.StatusLocked:
 		return &httpError{status: http.StatusUnauthorized, msg: who + " is locked"}
 	case u.Status == users.StatusDisabled:

@@ -117,6 +117,8 @@ type gate struct {
 	rules                *permissions.Table
 	defaultAction        permissions.Action // -1: deny unmatched routes
 	public               *permissions.Table // nil: no public paths
+	publicExact          map[string]uint16  // public.Exact(): a path absent here is not public...
+	publicPatterns       bool               // ...unless some public rule is a pattern
 	allowPreflight       bool
 	tokenCookie          string
 	csrfHeader           string          // canonical; proves a cookie token is not cross-site
@@ -294,6 +296,9 @@ func (g *gate) compileGuard(config *Config) error {
 		return err
 	}
 	g.public = public
+	if public != nil {
+		g.publicExact, g.publicPatterns = public.Exact()
+	}
 	if config.Realm == "" || strings.ContainsAny(config.Realm, "\"\\\r\n") {
 		return fmt.Errorf("realm: %q must be non-empty, without quotes, backslashes or line breaks", config.Realm)
 	}

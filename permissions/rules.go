@@ -204,6 +204,13 @@ func (t *Table) Has(method, path string) bool {
 	return ok
 }
 
+// Exact returns the paths of the rules made of literals only (path ->
+// method bits, not to be changed) and whether any rule has a pattern. A
+// caller may skip Has for a path absent from the map when there is none.
+func (t *Table) Exact() (map[string]uint16, bool) {
+	return t.exact, t.patterns
+}
+
 // FirstDeviceBinding returns the index of the first rule with a DeviceFrom
 // binding, or -1.
 func (t *Table) FirstDeviceBinding() int {

@@ -236,6 +236,20 @@ func (s *Store) ByID(id int64) (User, bool) {
 	return e.user.clone(), true
 }
 
+// Peek returns the current user with that id, or nil, without copying:
+// the User is shared and must not be changed. It exists for the request
+// path, where ByID's copies cost (under Yaegi each slice copy allocates).
+func (s *Store) Peek(id int64) *User {
+	s.checkFile()
+	s.mu.RLock()
+	e := s.byID[id]
+	s.mu.RUnlock()
+	if e == nil {
+		return nil
+	}
+	return &e.user
+}
+
 // checkFile re-reads the users file when it is due for a check and has
 // changed. A file that became unreadable or invalid leaves the last good
 // users in place.
