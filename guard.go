@@ -257,10 +257,10 @@ func holderState(u *users.User, required bool, who string) error {
 		}
 		return nil
 	}
-	switch {
-	case u.Status == users.StatusLocked:
+	switch u.Status {
+	case users.StatusLocked:
 		return &httpError{status: http.StatusUnauthorized, msg: who + " is locked"}
-	case u.Status == users.StatusDisabled:
+	case users.StatusDisabled:
 		return &httpError{status: http.StatusUnauthorized, msg: who + " is disabled"}
 	}
 	return nil

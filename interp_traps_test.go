@@ -603,11 +603,11 @@ func TestInterpreterCostModel(t *testing.T) {
 	}
 }
 
-// trapSentinel is a sentinel error of an interpreted type, as the gate's
+// errTrapSentinel is a sentinel error of an interpreted type, as the gate's
 // *httpError sentinels are.
-var trapSentinel = &trapError{msg: "sentinel"}
+var errTrapSentinel = &trapError{msg: "sentinel"}
 
-func trapReturnsSentinel() (int, error) { return 0, trapSentinel }
+func trapReturnsSentinel() (int, error) { return 0, errTrapSentinel }
 
 // TestInterpreterTrapInterpretedSentinel: under Yaegi v0.16.1, an error
 // result holding a sentinel of an interpreted pointer type does not compare
@@ -616,10 +616,10 @@ func trapReturnsSentinel() (int, error) { return 0, trapSentinel }
 // itself compares.
 func TestInterpreterTrapInterpretedSentinel(t *testing.T) {
 	_, err := trapReturnsSentinel()
-	if te, ok := err.(*trapError); !ok || te != trapSentinel {
+	if te, ok := err.(*trapError); !ok || te != errTrapSentinel {
 		t.Fatal("the pointer from a type assertion must compare")
 	}
 	pinTrap(t, "err == interpreted sentinel", trapOutcome(func() string {
-		return strconv.FormatBool(err == trapSentinel)
+		return strconv.FormatBool(err == errTrapSentinel)
 	}), "true")
 }

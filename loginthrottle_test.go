@@ -76,7 +76,7 @@ func TestThrottleDialectsAndEnumeration(t *testing.T) {
 	for _, test := range tests {
 		t.Run(test.desc, func(t *testing.T) {
 			h, _ := newHandler(t, throttleConfig(t))
-			var answers []string
+			answers := make([]string, 0, 2)
 			for _, login := range []string{"alice", "nobody"} {
 				body := strings.Replace(test.body, "%s", login, 1)
 				attempt(t, h, body)

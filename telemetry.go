@@ -43,9 +43,9 @@ type gateMetrics struct {
 
 // The token endpoint series: endpoint, dialect, outcome.
 var (
-	tokenEndpoints = []string{"login", "refresh", "create", "revoke"}
+	tokenEndpoints = []string{"login", routeRefresh, routeCreate, routeRevoke}
 	tokenDialects  = []string{"rest", "message", "harperdb"}
-	tokenOutcomes  = []string{"success", "failure", "throttled", "error"}
+	tokenOutcomes  = []string{"success", "failure", "throttled", audit.OutcomeError}
 )
 
 // compileTelemetry sets up the audit log and the metrics.
@@ -163,7 +163,7 @@ func (g *gate) countToken(endpoint, dialect string, status int) {
 	case status == http.StatusTooManyRequests:
 		outcome = "throttled"
 	case status >= http.StatusInternalServerError:
-		outcome = "error"
+		outcome = audit.OutcomeError
 	case status >= http.StatusBadRequest:
 		outcome = "failure"
 	}

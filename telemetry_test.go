@@ -21,7 +21,7 @@ func TestAuditTrail(t *testing.T) {
 	cfg.RefreshRotation = true
 	cfg.RefreshReuseGrace = "0s"
 	h, _ := newHandler(t, cfg)
-	var secrets []string
+	secrets := make([]string, 0, 9)
 	admin, _ := login(t, h, "admin")
 	access, r0 := login(t, h, "alice")
 	secrets = append(secrets, admin, access, r0, "alice-pass", "admin-pass", "wrong-pass")

@@ -17,8 +17,13 @@ import (
 	"github.com/tokengate/tokengate/users"
 )
 
-// routeRevoke is the revocation endpoint, <basePath>/revoke.
-const routeRevoke = "revoke"
+// The token endpoints with a route of their own: <basePath>/create and
+// <basePath>/revoke.
+const (
+	routeRefresh = "refresh"
+	routeCreate  = "create"
+	routeRevoke  = "revoke"
+)
 
 // pair is what a successful exchange hands out. refresh is empty when only
 // an access token was asked for.
@@ -41,7 +46,7 @@ func (g *gate) serveToken(w http.ResponseWriter, r *http.Request, route string) 
 		g.serveMetrics(w, r)
 		return
 	}
-	if route != "" && route != "refresh" && route != "create" && route != routeRevoke {
+	if route != "" && route != routeRefresh && route != routeCreate && route != routeRevoke {
 		writeJSON(w, http.StatusNotFound, restError(http.StatusNotFound, "no such token endpoint"))
 		return
 	}
@@ -57,7 +62,7 @@ func (g *gate) serveToken(w http.ResponseWriter, r *http.Request, route string) 
 		return
 	}
 	switch {
-	case body["operation"] != nil && route != "create":
+	case body["operation"] != nil && route != routeCreate:
 		g.serveOperation(w, r, route, body)
 	case body["action"] != nil:
 		g.serveMessage(w, r, route, body)
@@ -82,9 +87,9 @@ func (g *gate) serveREST(w http.ResponseWriter, r *http.Request, route string, b
 		g.countToken(endpoint, "rest", http.StatusOK)
 		writeJSON(w, http.StatusOK, map[string]any{})
 		return
-	case "refresh":
+	case routeRefresh:
 		p, err = g.refreshFrom(r, body, "refreshToken")
-	case "create":
+	case routeCreate:
 		p, err = g.create(r, body)
 	default:
 		endpoint = "login"
@@ -120,11 +125,11 @@ func (g *gate) serveMessage(w http.ResponseWriter, r *http.Request, route string
 	switch {
 	case action == "token" && route == "":
 		p, err = g.loginFrom(r, body, "login")
-	case action == "token/refresh" && route != "create" && route != routeRevoke:
+	case action == "token/refresh" && route != routeCreate && route != routeRevoke:
 		p, err = g.refreshFrom(r, body, "refreshToken")
 	case action == "token/revoke" && (route == "" || route == routeRevoke):
 		err = g.revoke(r, body)
-	case action == "token/create" && route != "refresh" && route != routeRevoke:
+	case action == "token/create" && route != routeRefresh && route != routeRevoke:
 		payload, ok := body["payload"].(map[string]any)
 		if !ok {
 			err = badRequest("payload is required and must be an object")
@@ -176,7 +181,7 @@ func (g *gate) serveOperation(w http.ResponseWriter, r *http.Request, route stri
 	default:
 		err = badRequest("unsupported operation at this path (use create_authentication_tokens or refresh_operation_token)")
 	}
-	endpoint := "refresh"
+	endpoint := routeRefresh
 	if op == "create_authentication_tokens" {
 		endpoint = "login"
 	}

@@ -81,7 +81,7 @@ func TestTokensEndWithTheirUsers(t *testing.T) {
 			"actions": []string{"GetDevice", "ManageToken"}, "networkIds": []string{"1", "2", "3"}, "deviceTypeIds": []string{"*"}}
 	}
 	file := func(users ...M) string {
-		list := []any{}
+		list := make([]any, 0, len(users))
 		for _, u := range users {
 			list = append(list, u)
 		}
@@ -221,7 +221,7 @@ func TestRequestSmuggledPastTheRules(t *testing.T) {
 		expectPass(t, "GET needs no proof", g.do(t, http.MethodGet, "/device/d1", "", cookie...))
 	})
 	t.Run("passwords over 256 bytes", func(t *testing.T) {
-		var answers []string
+		answers := make([]string, 0, 2)
 		for _, login := range []string{"alice", "nobody"} {
 			r := g.post(t, "/token", fmt.Sprintf(`{"login":%q,"password":%q}`, login, strings.Repeat("x", 1024)))
 			expectRefused(t, login, r, http.StatusBadRequest, "password is longer than 256 bytes")

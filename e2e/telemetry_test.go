@@ -46,7 +46,7 @@ func TestAuditThroughTraefik(t *testing.T) {
 	g.post(t, "/token", `{"login":"bob","password":"nope"}`)
 	g.refresh(t, refresh)
 	lines := auditLines(t, file)
-	events := []string{}
+	events := make([]string, 0, len(lines))
 	for _, e := range lines {
 		events = append(events, fmt.Sprint(e["event"], "/", e["outcome"]))
 		if e["router"] != "auth@file" || e["time"] == nil {

@@ -21,6 +21,21 @@ import (
 	"time"
 )
 
+// poster sends a JSON body with POST and decodes the answer.
+type poster func(path, body string) (map[string]any, int, error)
+
+// loginWithBackoff logs in, waiting a second after each 429: more
+// simultaneous logins of one login than the throttle's free attempts get
+// 429s, and a client backs off.
+func loginWithBackoff(post poster, body string, deadline time.Time) (map[string]any, int, error) {
+	out, code, err := post("/token", body)
+	for code == http.StatusTooManyRequests && time.Now().Before(deadline) {
+		time.Sleep(time.Second)
+		out, code, err = post("/token", body)
+	}
+	return out, code, err
+}
+
 func main() {
 	url := flag.String("url", "http://127.0.0.1:8080", "Traefik's entrypoint")
 	host := flag.String("host", "", "Host header (the router)")
@@ -60,13 +75,7 @@ func main() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out, code, err := post("/token", loginBody)
-			for code == http.StatusTooManyRequests && time.Now().Before(deadline) {
-				// More simultaneous logins of one login than the
-				// throttle's free attempts: back off as a client must.
-				time.Sleep(time.Second)
-				out, code, err = post("/token", loginBody)
-			}
+			out, code, err := loginWithBackoff(post, loginBody, deadline)
 			if err != nil || code != http.StatusCreated {
 				log.Printf("login: %d %v %v", code, err, out)
 				atomic.AddInt64(&failed, 1)

@@ -116,7 +116,7 @@ func TestPollReturnsOnNewItem(t *testing.T) {
 			trigger: func(t *testing.T, h http.Handler) {
 				post(t, h, "/device/d2/command", `{"command":"d2"}`, nil)
 			},
-			want: "d2 d2 <nil> <nil>"},
+			want: "d2 d2 <nil> <nil>"}, //nolint:dupword // the command name, then the device id
 		{name: "updated commands", setup: `{"command":"open"}`,
 			path: "/device/d1/command/poll?waitTimeout=5&returnUpdatedCommands=True",
 			noise: func(t *testing.T, h http.Handler) {
