@@ -95,6 +95,7 @@ type gate struct {
 	keysReload        bool            // key files are watched: cached tokens carry their key set
 	keyRing           *tokens.KeyRing // its next check bounds memoised decisions
 	users             *users.Store
+	usersReload       bool  // a users file is watched: cached tokens carry its version
 	validAfter        int64 // tokensValidAfter, Unix s: tokens issued before are refused
 
 	// Sessions: the state store's view, rotation and revocation.
@@ -111,7 +112,6 @@ type gate struct {
 	memoAllowed     *metrics.Counter // m.guard[fromMemo][0], for ServeHTTP
 	metricsAction   permissions.Action
 	metricsNetworks []netip.Prefix
-	usersReload     bool // a users file is watched: cached tokens carry its version
 
 	// The route guard.
 	rules                *permissions.Table
@@ -241,9 +241,18 @@ func newGate(next http.Handler, config *Config, name string) (*gate, error) {
 		headers:              identityHeaders(config.IdentityHeaders),
 		forwardAuthorization: config.ForwardAuthorization,
 	}
-	// Not `return g, g.compileGuard(config)`: under Yaegi a call among
-	// several return values is not safe (see interp_traps_test.go).
+	// The named steps, in order: each validates its options and builds
+	// what the request path looks up.
 	if err := g.compileGuard(config); err != nil {
+		return nil, err
+	}
+	if err := g.compileCaches(config); err != nil {
+		return nil, err
+	}
+	if err := g.compileSessions(config); err != nil {
+		return nil, err
+	}
+	if err := g.compileTelemetry(config); err != nil {
 		return nil, err
 	}
 	return g, nil
@@ -315,10 +324,7 @@ func (g *gate) compileGuard(config *Config) error {
 		}
 		seen[h.name] = true
 	}
-	if err := g.compileCaches(config); err != nil {
-		return err
-	}
-	return g.compileSessions(config)
+	return nil
 }
 
 // compileSessions validates the session options and finds the state
@@ -350,10 +356,8 @@ func (g *gate) compileSessions(config *Config) error {
 	if g.view, err = viewFor(settings, g.maxLifetime); err != nil {
 		return err
 	}
-	if g.throttle, err = compileThrottle(config.Throttle, g.view); err != nil {
-		return err
-	}
-	return g.compileTelemetry(config)
+	g.throttle, err = compileThrottle(config.Throttle, g.view)
+	return err
 }
 
 // compileTokenSources validates where tokens are read besides the
