@@ -109,6 +109,7 @@ type gate struct {
 	audit           *audit.Log
 	m               *gateMetrics
 	metricsOn       bool
+	telemetry       bool             // metricsOn or an audit log: token events are noted
 	memoAllowed     *metrics.Counter // m.guard[fromMemo][0], for ServeHTTP
 	metricsAction   permissions.Action
 	metricsNetworks []netip.Prefix
@@ -172,12 +173,6 @@ func newGate(next http.Handler, config *Config, name string) (*gate, error) {
 	if err != nil {
 		return nil, err
 	}
-	createMaxAccess := access
-	if config.CreateMaxAccessLifetime != "" {
-		if createMaxAccess, err = positiveDuration("createMaxAccessLifetime", config.CreateMaxAccessLifetime); err != nil {
-			return nil, err
-		}
-	}
 	checkEvery, err := positiveDuration("usersFileCheckInterval", config.UsersFileCheckInterval)
 	if err != nil {
 		return nil, err
@@ -229,7 +224,6 @@ func newGate(next http.Handler, config *Config, name string) (*gate, error) {
 		tokens:               service,
 		users:                store,
 		createMaxLifetime:    createMax,
-		createMaxAccess:      createMaxAccess,
 		usersReload:          store.Reloads(),
 		jwksWellKnown:        config.JWKSWellKnown,
 		keysReload:           keys.Reloads(),
@@ -327,9 +321,18 @@ func (g *gate) compileGuard(config *Config) error {
 	return nil
 }
 
-// compileSessions validates the session options and finds the state
+// compileSessions validates the session options (and the lifetime of
+// minted access tokens, which bounds revocations) and finds the state
 // store's view, shared with the process's other instances of that store.
 func (g *gate) compileSessions(config *Config) error {
+	g.createMaxAccess = g.tokens.Lifetime(tokens.Access)
+	if config.CreateMaxAccessLifetime != "" {
+		d, err := positiveDuration("createMaxAccessLifetime", config.CreateMaxAccessLifetime)
+		if err != nil {
+			return err
+		}
+		g.createMaxAccess = d
+	}
 	g.rotation = config.RefreshRotation
 	grace, err := time.ParseDuration(config.RefreshReuseGrace)
 	if err != nil || grace < 0 {

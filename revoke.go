@@ -38,20 +38,25 @@ func (g *gate) revoke(r *http.Request, body map[string]any) error {
 	}
 	now := time.Now()
 	err = g.view.revoke(context.Background(), store.Revocation{Session: sid, Expires: now.Add(g.maxLifetime).Unix()}, now)
-	g.recordRevoke(r, audit.Event{Event: audit.EventRevoke, SID: sid}, err)
+	g.recordRevoke(r, audit.EventRevoke, sid, 0, 0, err)
 	return err
 }
 
-// recordRevoke counts and writes the audit line of a revocation, and
-// empties the decision memo when it was recorded.
-func (g *gate) recordRevoke(r *http.Request, e audit.Event, err error) {
-	e.Client = g.throttle.addresses.Client(r)
+// recordRevoke empties the decision memo when a revocation was recorded,
+// and counts and audits it.
+func (g *gate) recordRevoke(r *http.Request, event, sid string, actor, target int64, err error) {
+	if err == nil {
+		g.forgetDecisions()
+		g.m.revoked.Add(1)
+	}
+	if g.audit == nil {
+		return
+	}
+	e := audit.Event{Event: event, SID: sid, ActorID: actor, TargetUserID: target, Client: g.throttle.addresses.Client(r)}
 	if err != nil {
 		g.recordRefusal(e, "", err)
 		return
 	}
-	g.forgetDecisions()
-	g.m.revoked.Add(1)
 	e.Outcome = audit.OutcomeSuccess
 	g.record(e)
 }
@@ -97,7 +102,7 @@ func (g *gate) revokeUser(r *http.Request, body map[string]any) error {
 	now := time.Now()
 	rec := store.Revocation{UserID: userID, Before: now.Unix() + 1, Expires: now.Add(g.maxLifetime).Unix()}
 	err = g.view.revoke(context.Background(), rec, now)
-	g.recordRevoke(r, audit.Event{Event: audit.EventRevokeUser, ActorID: caller.userID, TargetUserID: userID}, err)
+	g.recordRevoke(r, audit.EventRevokeUser, "", caller.userID, userID, err)
 	return err
 }
 

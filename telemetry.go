@@ -59,6 +59,7 @@ func (g *gate) compileTelemetry(config *Config) error {
 		log.SetInfof(logErrorf)
 	}
 	g.audit = log
+	g.telemetry = log != nil || config.Metrics
 	g.keyRing.OnReload = g.keysReloaded
 	g.users.OnReload = g.usersReloaded
 

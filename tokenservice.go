@@ -210,22 +210,34 @@ func (g *gate) loginFrom(r *http.Request, body map[string]any, loginField string
 	if err != nil {
 		return pair{}, err
 	}
-	event := audit.Event{Event: audit.EventLogin, Login: login, Client: g.throttle.addresses.Client(r)}
 	a, err := g.throttle.admit(r.Context(), r, login)
 	if err != nil {
-		g.recordRefusal(event, audit.EventLoginThrottled, err)
+		if g.telemetry {
+			g.noteLogin(r, login, audit.EventLoginThrottled, pair{}, err)
+		}
 		return pair{}, err
 	}
 	u, err := g.users.Authenticate(login, password)
 	if err != nil {
 		a.failed(r.Context())
-		g.recordRefusal(event, audit.EventLoginFailed, err)
+		if g.telemetry {
+			g.noteLogin(r, login, audit.EventLoginFailed, pair{}, err)
+		}
 		return pair{}, err
 	}
 	a.succeeded(r.Context())
 	p, err := g.issuePair(userClaims(u), 0, 0)
-	g.recordIssue(event, p, err)
+	if g.telemetry {
+		g.noteLogin(r, login, audit.EventLogin, p, err)
+	}
 	return p, err
+}
+
+// noteLogin counts and audits a login attempt. Callers check g.telemetry
+// first: under Yaegi a call costs its temporaries even when it does
+// nothing.
+func (g *gate) noteLogin(r *http.Request, login, event string, p pair, err error) {
+	g.recordIssue(audit.Event{Event: event, Login: login, Client: g.throttle.addresses.Client(r)}, p, err)
 }
 
 // recordRefusal writes an audit line for a refused token request: event
@@ -308,6 +320,14 @@ func (g *gate) issuePair(claims tokens.Claims, accessExp, refreshExp int64) (pai
 func (g *gate) refreshFrom(r *http.Request, body map[string]any, field string) (pair, error) {
 	var rc tokens.Claims
 	p, err := g.refresh(r, body, field, &rc)
+	if g.telemetry {
+		g.noteRefresh(r, rc, p, err)
+	}
+	return p, err
+}
+
+// noteRefresh counts and audits a refresh (callers check g.telemetry).
+func (g *gate) noteRefresh(r *http.Request, rc tokens.Claims, p pair, err error) {
 	e := audit.Event{Event: audit.EventRefresh, Client: g.throttle.addresses.Client(r), UserID: rc.UserID, SID: rc.SessionID, JTI: rc.ID}
 	he, _ := err.(*httpError) // not err == errReused: see TestInterpreterTrapInterpretedSentinel
 	switch {
@@ -320,11 +340,10 @@ func (g *gate) refreshFrom(r *http.Request, body map[string]any, field string) (
 	}
 	if err != nil {
 		g.recordRefusal(e, "", err)
-		return p, err
+		return
 	}
 	e.Outcome = audit.OutcomeSuccess
 	g.record(e)
-	return p, nil
 }
 
 // refresh is refreshFrom without the audit line; rc receives the refresh
