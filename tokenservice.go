@@ -379,26 +379,29 @@ func (g *gate) refresh(r *http.Request, body map[string]any, field string, rc *t
 // refreshedClaims are the claims of the access token a refresh gives:
 // the refresh token's, cut to its user's (and minter's) current rights.
 func (g *gate) refreshedClaims(rc tokens.Claims) tokens.Claims {
-	u, ok := g.users.ByID(rc.UserID)
-	if !ok {
+	// Peek, not ByID: read only, and copies cost on this path.
+	u := g.users.Peek(rc.UserID)
+	if u == nil {
 		// A DeviceHive user unknown here (checkHolders refused any other):
 		// the DeviceHive server vouched for the scopes, which carry over.
 		rc.Type = tokens.Access
 		rc.ExpiresAt = 0
 		return rc
 	}
-	claims := userClaims(u)
+	claims := userClaims(*u)
 	claims.Type = tokens.Access
 	claims.ActorID = rc.ActorID
 	claims.SessionID = rc.SessionID
 	claims.Actions = permissions.IntersectActions(rc.Actions, u.Actions)
 	claims.NetworkIDs = permissions.IntersectIDs(rc.NetworkIDs, u.NetworkIDs)
 	claims.DeviceTypeIDs = permissions.IntersectIDs(rc.DeviceTypeIDs, u.DeviceTypeIDs)
-	if a, minted := g.users.ByID(rc.ActorID); minted && rc.ActorID != rc.UserID {
-		// Nor more than the minter may grant today.
-		claims.Actions = permissions.IntersectActions(claims.Actions, a.Actions)
-		claims.NetworkIDs = permissions.IntersectIDs(claims.NetworkIDs, a.NetworkIDs)
-		claims.DeviceTypeIDs = permissions.IntersectIDs(claims.DeviceTypeIDs, a.DeviceTypeIDs)
+	if rc.ActorID != 0 && rc.ActorID != rc.UserID {
+		if a := g.users.Peek(rc.ActorID); a != nil {
+			// Nor more than the minter may grant today.
+			claims.Actions = permissions.IntersectActions(claims.Actions, a.Actions)
+			claims.NetworkIDs = permissions.IntersectIDs(claims.NetworkIDs, a.NetworkIDs)
+			claims.DeviceTypeIDs = permissions.IntersectIDs(claims.DeviceTypeIDs, a.DeviceTypeIDs)
+		}
 	}
 	return claims
 }
