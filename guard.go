@@ -43,8 +43,8 @@ func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 	}
 	id, source, err := identify(g, token)
 	if err != nil {
-		status, _ := statusOf(err)
 		if g.metricsOn {
+			status, _ := statusOf(err)
 			g.countGuard(source, status)
 		}
 		refuseToken(g, w, err)
