@@ -39,7 +39,9 @@ type view struct {
 	mu        sync.RWMutex
 	bySession map[string]int64         // revoked session id -> expires (Unix s)
 	byUser    map[int64]userRevocation // user id -> tokens issued before are revoked
-	cursor    int64                    // ms: next Revocations call starts here
+
+	syncMu sync.Mutex // held by the request that syncs, store call included
+	cursor int64      // ms: next Revocations call starts here; under syncMu
 
 	lost   int32 // 1 once the store's loss is logged, until it answers again; atomic
 	errors int64 // operations the store failed; atomic
@@ -181,6 +183,12 @@ func (v *view) check(sid string, userID, issuedAt int64, now time.Time) error {
 	if ns >= atomic.LoadInt64(&v.nextSync) {
 		v.sync(ns)
 	}
+	if atomic.LoadInt64(&v.synced) == 0 {
+		// Never synced: another request may be doing the first sync;
+		// wait for it rather than call the store stale.
+		v.syncMu.Lock()
+		v.syncMu.Unlock() //nolint:staticcheck // SA2001: waiting is the point
+	}
 	if !v.serveStale && ns-atomic.LoadInt64(&v.synced) > v.staleness {
 		return errStoreDown
 	}
@@ -201,8 +209,10 @@ func (v *view) sync(ns int64) {
 	if ns < next || !atomic.CompareAndSwapInt64(&v.nextSync, next, ns+v.every) {
 		return
 	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
+	// The store call is made under syncMu, not the view's lock: requests
+	// go on with the view as it is meanwhile.
+	v.syncMu.Lock()
+	defer v.syncMu.Unlock()
 	list, cursor, err := v.store.Revocations(context.Background(), v.cursor, ns/int64(time.Millisecond))
 	if err != nil {
 		v.failed(err)
@@ -210,7 +220,9 @@ func (v *view) sync(ns int64) {
 	}
 	v.answered()
 	v.cursor = cursor
+	v.mu.Lock()
 	v.applyLocked(list, ns/int64(time.Second))
+	v.mu.Unlock()
 	atomic.StoreInt64(&v.synced, ns)
 }
 
