@@ -105,11 +105,6 @@ func refuseToken(g *gate, w http.ResponseWriter, err error) {
 	g.challenge(w, http.StatusUnauthorized, "invalid_token", msg)
 }
 
-// deny answers status with a DeviceHive error body.
-func deny(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, restError(status, msg))
-}
-
 // remember adds an allowed request to the decision memo when its outcome
 // depends on nothing but the path, the method and the Authorization
 // header, until the earliest of the token's exp, the cache TTL, the
@@ -264,17 +259,6 @@ func holderState(u *users.User, required bool, who string) error {
 		return &httpError{status: http.StatusUnauthorized, msg: who + " is disabled"}
 	}
 	return nil
-}
-
-// challenge answers 400 or 401 with an RFC 6750 WWW-Authenticate header.
-// errCode is empty when the request simply had no token.
-func (g *gate) challenge(w http.ResponseWriter, status int, errCode, msg string) {
-	value := `Bearer realm="` + g.realm + `"`
-	if errCode != "" {
-		value += `, error="` + errCode + `", error_description="` + msg + `"`
-	}
-	w.Header().Set("WWW-Authenticate", value)
-	writeJSON(w, status, restError(status, msg))
 }
 
 // hasDotSegment reports whether a path holds a "." or ".." segment, which

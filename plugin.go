@@ -15,7 +15,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"log"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -601,19 +600,6 @@ func deviceHiveSecret(config *Config) ([]byte, error) {
 		return nil, fmt.Errorf("deviceHiveSecret: HS256 needs a key of at least 32 bytes, this one decodes to %d", len(key))
 	}
 	return key, nil
-}
-
-// logInfof writes to standard output, which Traefik's interpreter sends to
-// Traefik's log at level DEBUG.
-func logInfof(format string, args ...any) {
-	fmt.Printf("tokengate: "+format+"\n", args...)
-}
-
-// logErrorf logs through the log package, which Traefik's interpreter sends
-// to Traefik's own log at level ERR (a plugin's os.Stderr is not). Nothing
-// secret is ever passed here.
-func logErrorf(format string, args ...any) {
-	log.Printf("tokengate: "+format, args...)
 }
 
 func userSpecs(configs []UserConfig) []users.Spec {

@@ -109,10 +109,6 @@ func (g *gate) serveREST(w http.ResponseWriter, r *http.Request, route string, b
 	writeJSON(w, http.StatusCreated, out)
 }
 
-func restError(status int, msg string) map[string]any {
-	return map[string]any{"error": status, "message": msg}
-}
-
 // serveMessage speaks DeviceHive's message form: {"action": "token", ...}.
 func (g *gate) serveMessage(w http.ResponseWriter, r *http.Request, route string, body map[string]any) {
 	action, _ := body["action"].(string)

@@ -1,9 +1,13 @@
 package tokengate
 
+// Responses and logging: the one error -> status mapping, the answers the
+// gate writes itself, and the two log helpers.
+
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log"
 	"net/http"
 
 	"github.com/tokengate/tokengate/tokens"
@@ -67,4 +71,37 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	h.Set("Pragma", "no-cache")
 	w.WriteHeader(status)
 	_, _ = w.Write(append(body, '\n'))
+}
+
+func restError(status int, msg string) map[string]any {
+	return map[string]any{"error": status, "message": msg}
+}
+
+// deny answers status with a DeviceHive error body.
+func deny(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, restError(status, msg))
+}
+
+// challenge answers 400 or 401 with an RFC 6750 WWW-Authenticate header.
+// errCode is empty when the request simply had no token.
+func (g *gate) challenge(w http.ResponseWriter, status int, errCode, msg string) {
+	value := `Bearer realm="` + g.realm + `"`
+	if errCode != "" {
+		value += `, error="` + errCode + `", error_description="` + msg + `"`
+	}
+	w.Header().Set("WWW-Authenticate", value)
+	writeJSON(w, status, restError(status, msg))
+}
+
+// logInfof writes to standard output, which Traefik's interpreter sends to
+// Traefik's log at level DEBUG.
+func logInfof(format string, args ...any) {
+	fmt.Printf("tokengate: "+format+"\n", args...)
+}
+
+// logErrorf logs through the log package, which Traefik's interpreter sends
+// to Traefik's own log at level ERR (a plugin's os.Stderr is not). Nothing
+// secret is ever passed here.
+func logErrorf(format string, args ...any) {
+	log.Printf("tokengate: "+format, args...)
 }
