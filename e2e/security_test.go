@@ -156,6 +156,8 @@ func TestOneSpellingPerToken(t *testing.T) {
 	if unused == 0 {
 		t.Fatalf("signature of %d characters has no unused bits", len(sig))
 	}
+	expectRefused(t, "a line break in the signature", g.post(t, "/token/refresh", fmt.Sprintf(`{"refreshToken":%q}`, alice[:len(alice)-4]+"\n"+alice[len(alice)-4:])),
+		http.StatusUnauthorized, "")
 	last := strings.IndexByte(alphabet, sig[len(sig)-1])
 	for k := 1; k < 1<<unused; k++ {
 		other := alice[:len(alice)-1] + string(alphabet[last^k])

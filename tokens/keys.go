@@ -36,6 +36,7 @@ type Key struct {
 	method     jwt.SigningMethod
 	signKey    any
 	verifyKey  any
+	lowS       bool // ES256: low-s signatures only (ecdsa.go)
 }
 
 // Algorithms lists the signing algorithms tokengate accepts.
@@ -92,6 +93,7 @@ func (k *Key) loadAsymmetric(spec KeySpec) error {
 		return fmt.Errorf("%s takes a PEM key (privateKey, privateKeyFile, publicKey or publicKeyFile), not a secret", spec.Algorithm)
 	}
 	k.method = jwt.GetSigningMethod(spec.Algorithm)
+	k.lowS = spec.Algorithm == "ES256"
 	hasPrivate := spec.PrivateKey != "" || spec.PrivateKeyFile != ""
 	if !hasPrivate && !spec.VerifyOnly {
 		return errors.New("privateKey: required for a signing key (or set verifyOnly with a publicKey)")

@@ -215,6 +215,11 @@ func (s *Service) Issue(c Claims) (string, Claims, error) {
 	if err != nil {
 		return "", Claims{}, fmt.Errorf("signing token: %w", err)
 	}
+	if key.lowS {
+		if signed, err = lowSToken(signed); err != nil {
+			return "", Claims{}, fmt.Errorf("signing token: %w", err)
+		}
+	}
 	return signed, c, nil
 }
 
@@ -234,6 +239,11 @@ func (s *Service) Verify(token string, want Type) (Claims, error) {
 	if s.opts.MaxTokenBytes > 0 && len(token) > s.opts.MaxTokenBytes {
 		return none, ErrTooLarge
 	}
+	// Go's base64 decoders skip CR and LF, Strict() included: refused
+	// here, or a token would have as many spellings as places for them.
+	if strings.ContainsAny(token, "\r\n") {
+		return none, ErrMalformed
+	}
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
 		return none, ErrMalformed
@@ -250,6 +260,9 @@ func (s *Service) Verify(token string, want Type) (Claims, error) {
 	sig, err := strictBase64.DecodeString(parts[2])
 	if err != nil {
 		return none, ErrMalformed
+	}
+	if v.lowS && highS(sig) {
+		return none, ErrSignature // the twin of a low-s signature: see ecdsa.go
 	}
 	if err := v.method.Verify(parts[0]+"."+parts[1], sig, v.verifyKey); err != nil {
 		return none, ErrSignature

@@ -502,7 +502,9 @@ func TestOneSpellingPerToken(t *testing.T) {
 				spellings = append(spellings, respell(seg[:len(seg)-1]+string(alphabet[last^k])))
 			}
 		}
-		spellings = append(spellings, respell(seg+"="), respell(seg+"=="), respell(strings.NewReplacer("-", "+", "_", "/").Replace(seg)+"A"))
+		spellings = append(spellings, respell(seg+"="), respell(seg+"=="), respell(strings.NewReplacer("-", "+", "_", "/").Replace(seg)+"A"),
+			// Go's base64 decoders skip CR and LF, Strict() included.
+			respell(seg[:4]+"\n"+seg[4:]), respell(seg+"\r\n"))
 	}
 	for _, token := range spellings {
 		if token == good {
