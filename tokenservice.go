@@ -80,11 +80,15 @@ func (g *gate) serveREST(w http.ResponseWriter, r *http.Request, route string, b
 	case routeRevoke:
 		if err := g.revoke(r, body); err != nil {
 			status, msg := answerStatus(w, err)
-			g.countToken(endpoint, "rest", status)
+			if g.metricsOn {
+				g.countToken(endpoint, "rest", status)
+			}
 			writeJSON(w, status, restError(status, msg))
 			return
 		}
-		g.countToken(endpoint, "rest", http.StatusOK)
+		if g.metricsOn {
+			g.countToken(endpoint, "rest", http.StatusOK)
+		}
 		writeJSON(w, http.StatusOK, map[string]any{})
 		return
 	case routeRefresh:
@@ -97,11 +101,15 @@ func (g *gate) serveREST(w http.ResponseWriter, r *http.Request, route string, b
 	}
 	if err != nil {
 		status, msg := answerStatus(w, err)
-		g.countToken(endpoint, "rest", status)
+		if g.metricsOn {
+			g.countToken(endpoint, "rest", status)
+		}
 		writeJSON(w, status, restError(status, msg))
 		return
 	}
-	g.countToken(endpoint, "rest", http.StatusCreated)
+	if g.metricsOn {
+		g.countToken(endpoint, "rest", http.StatusCreated)
+	}
 	out := map[string]any{"accessToken": p.access}
 	if p.refresh != "" {
 		out["refreshToken"] = p.refresh
@@ -141,14 +149,18 @@ func (g *gate) serveMessage(w http.ResponseWriter, r *http.Request, route string
 	}
 	if err != nil {
 		status, msg := answerStatus(w, err)
-		g.countToken(endpoint, "message", status)
+		if g.metricsOn {
+			g.countToken(endpoint, "message", status)
+		}
 		out["status"] = "error"
 		out["code"] = status
 		out["error"] = msg
 		writeJSON(w, status, out)
 		return
 	}
-	g.countToken(endpoint, "message", http.StatusOK)
+	if g.metricsOn {
+		g.countToken(endpoint, "message", http.StatusOK)
+	}
 	out["status"] = "success"
 	if p.access != "" {
 		out["accessToken"] = p.access
@@ -183,11 +195,15 @@ func (g *gate) serveOperation(w http.ResponseWriter, r *http.Request, route stri
 	}
 	if err != nil {
 		status, msg := answerStatus(w, err)
-		g.countToken(endpoint, "harperdb", status)
+		if g.metricsOn {
+			g.countToken(endpoint, "harperdb", status)
+		}
 		writeJSON(w, status, map[string]any{"error": msg})
 		return
 	}
-	g.countToken(endpoint, "harperdb", http.StatusOK)
+	if g.metricsOn {
+		g.countToken(endpoint, "harperdb", http.StatusOK)
+	}
 	out := map[string]any{"operation_token": p.access}
 	if p.refresh != "" {
 		out["refresh_token"] = p.refresh
