@@ -273,7 +273,10 @@ func FuzzTokenBodies(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, _, raw2 := fzPost(h, target, string(changed), authorization)
+		code2, _, raw2 := fzPost(h, target, string(changed), authorization)
+		if code2 != code {
+			return // another answer (the throttle's 429, say): nothing to compare
+		}
 		if !strings.Contains(fzAnswerStrings(t, raw2), password) {
 			t.Fatalf("POST %s %q: the answer echoes the password %q: %s", target, body, password, raw)
 		}
