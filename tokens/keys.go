@@ -44,6 +44,9 @@ func Algorithms() []string {
 	return []string{"HS256", "HS384", "HS512", "RS256", "ES256", "EdDSA"}
 }
 
+// algES256 is the one algorithm with a malleable signature (ecdsa.go).
+const algES256 = "ES256"
+
 // minRSABits is the smallest RSA modulus accepted.
 const minRSABits = 2048
 
@@ -93,7 +96,7 @@ func (k *Key) loadAsymmetric(spec KeySpec) error {
 		return fmt.Errorf("%s takes a PEM key (privateKey, privateKeyFile, publicKey or publicKeyFile), not a secret", spec.Algorithm)
 	}
 	k.method = jwt.GetSigningMethod(spec.Algorithm)
-	k.lowS = spec.Algorithm == "ES256"
+	k.lowS = spec.Algorithm == algES256
 	hasPrivate := spec.PrivateKey != "" || spec.PrivateKeyFile != ""
 	if !hasPrivate && !spec.VerifyOnly {
 		return errors.New("privateKey: required for a signing key (or set verifyOnly with a publicKey)")
@@ -135,7 +138,7 @@ func (k *Key) parsePrivate(pem []byte) error {
 		}
 		k.signKey = priv
 		k.verifyKey = &priv.PublicKey
-	case "ES256":
+	case algES256:
 		priv, err := jwt.ParseECPrivateKeyFromPEM(pem)
 		if err != nil {
 			return fmt.Errorf("not a PEM EC private key: %w", err)
@@ -171,7 +174,7 @@ func (k *Key) parsePublic(pem []byte) error {
 			return fmt.Errorf("RSA key has %d bits, need at least %d", pub.N.BitLen(), minRSABits)
 		}
 		k.verifyKey = pub
-	case "ES256":
+	case algES256:
 		pub, err := jwt.ParseECPublicKeyFromPEM(pem)
 		if err != nil {
 			return fmt.Errorf("not a PEM EC public key: %w", err)
