@@ -98,3 +98,18 @@ func BenchmarkLoginThrottled(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRefresh: a refresh (rotation off) through ServeHTTP, the
+// token-service path bench/load.sh measures through Traefik.
+func BenchmarkRefresh(b *testing.B) {
+	h, _ := newHandler(b, guardConfig())
+	_, refresh := login(b, h, "alice")
+	body := `{"refreshToken":"` + refresh + `"}`
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if res := do(b, h, "POST", "/token/refresh", body); res.code != http.StatusCreated {
+			b.Fatalf("refresh: %d %s", res.code, res.raw)
+		}
+	}
+}

@@ -195,7 +195,7 @@ func verify(g *gate, token string) (*identity, error) {
 		return nil, err
 	}
 	version := g.users.Version()
-	if err := checkHolders(g, &claims); err != nil {
+	if _, err := checkHolders(g, &claims); err != nil {
 		return nil, err
 	}
 	names, values := headerValues(g.headers, claims)
@@ -222,22 +222,28 @@ func verify(g *gate, token string) (*identity, error) {
 // locked or disabled since it was issued. A DeviceHive token names only the
 // user id: its login and role come from the users configured here, when
 // the user is one; the DeviceHive server vouches for users unknown here.
-func checkHolders(g *gate, c *tokens.Claims) error {
+//
+// It returns the token's user as the users store has it now (nil for a
+// DeviceHive user unknown here), for the caller that needs it next.
+func checkHolders(g *gate, c *tokens.Claims) (*users.User, error) {
 	u := g.users.Peek(c.UserID)
 	if c.FromDeviceHive && u != nil {
 		c.Login = u.Login
 		c.Role = u.Role
 	}
 	if err := holderState(u, !c.FromDeviceHive, "user"); err != nil {
-		return err
+		return nil, err
 	}
 	if c.IssuedAt < g.validAfter || (u != nil && c.IssuedAt < u.TokensValidAfter) {
-		return errIssuedBefore
+		return nil, errIssuedBefore
 	}
 	if c.ActorID == 0 || c.ActorID == c.UserID {
-		return nil
+		return u, nil
 	}
-	return holderState(g.users.Peek(c.ActorID), true, "the user who minted the token")
+	if err := holderState(g.users.Peek(c.ActorID), true, "the user who minted the token"); err != nil {
+		return nil, err
+	}
+	return u, nil
 }
 
 // errIssuedBefore refuses a token issued before tokensValidAfter.

@@ -371,13 +371,14 @@ func (g *gate) refresh(r *http.Request, body map[string]any, field string, rc *t
 		return pair{}, err
 	}
 	*rc = c // not `*rc, err = ...`: see CONTRIBUTING.md on assignments from calls
-	if err := checkHolders(g, rc); err != nil {
+	u, err := checkHolders(g, rc)
+	if err != nil {
 		return pair{}, err
 	}
 	if err := g.view.check(rc.SessionID, rc.UserID, rc.IssuedAt, time.Now()); err != nil {
 		return pair{}, err
 	}
-	claims := g.refreshedClaims(*rc)
+	claims := g.refreshedClaims(*rc, u)
 	access, _, err := g.tokens.Issue(claims)
 	if err != nil {
 		return pair{}, err
@@ -389,10 +390,10 @@ func (g *gate) refresh(r *http.Request, body map[string]any, field string, rc *t
 }
 
 // refreshedClaims are the claims of the access token a refresh gives:
-// the refresh token's, cut to its user's (and minter's) current rights.
-func (g *gate) refreshedClaims(rc tokens.Claims) tokens.Claims {
-	// Peek, not ByID: read only, and copies cost on this path.
-	u := g.users.Peek(rc.UserID)
+// the refresh token's, cut to its user's (and minter's) current rights. u
+// is the user as checkHolders found it (nil: a DeviceHive user unknown
+// here).
+func (g *gate) refreshedClaims(rc tokens.Claims, u *users.User) tokens.Claims {
 	if u == nil {
 		// A DeviceHive user unknown here (checkHolders refused any other):
 		// the DeviceHive server vouched for the scopes, which carry over.
