@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokengate/tokengate/internal/redistest"
 	"github.com/tokengate/tokengate/resp"
 )
 
@@ -100,7 +101,7 @@ func TestNewDoesNotDial(t *testing.T) {
 }
 
 func TestCommands(t *testing.T) {
-	srv := startRedis(t, redisOptions{})
+	srv := redistest.Start(t, redistest.Options{})
 	c := newClient(t, resp.Options{Endpoints: []string{srv.Addr}})
 	ctx := context.Background()
 
@@ -355,10 +356,10 @@ func TestTimeout(t *testing.T) {
 func TestReconnect(t *testing.T) {
 	tests := []struct {
 		name    string
-		breakIt func(t *testing.T, srv *redisServer)
+		breakIt func(t *testing.T, srv *redistest.Server)
 	}{
-		{"server restarted", func(t *testing.T, srv *redisServer) { srv.Restart() }},
-		{"CLIENT KILL TYPE normal", func(t *testing.T, srv *redisServer) {
+		{"server restarted", func(t *testing.T, srv *redistest.Server) { srv.Restart() }},
+		{"CLIENT KILL TYPE normal", func(t *testing.T, srv *redistest.Server) {
 			admin := newClient(t, resp.Options{Endpoints: []string{srv.Addr}})
 			if n, err := do(t, admin, "CLIENT", "KILL", "TYPE", "normal").Int(); err != nil || n < 1 {
 				t.Fatalf("CLIENT KILL killed %d (%v)", n, err)
@@ -367,7 +368,7 @@ func TestReconnect(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := startRedis(t, redisOptions{})
+			srv := redistest.Start(t, redistest.Options{})
 			c := newClient(t, resp.Options{Endpoints: []string{srv.Addr}, PoolSize: 4})
 			// Several idle connections, all about to die.
 			var wg sync.WaitGroup
@@ -396,7 +397,7 @@ func TestReconnect(t *testing.T) {
 
 func TestAuth(t *testing.T) {
 	const password = "s3cret-Pa55"
-	srv := startRedis(t, redisOptions{Args: []string{"--requirepass", password}})
+	srv := redistest.Start(t, redistest.Options{Args: []string{"--requirepass", password}})
 	admin := newClient(t, resp.Options{Endpoints: []string{srv.Addr}, Password: password})
 	do(t, admin, "ACL", "SETUSER", "alice", "reset", "on", ">alice-Pa55", "~*", "&*", "+@all")
 
@@ -436,7 +437,7 @@ func TestAuth(t *testing.T) {
 
 func TestPool(t *testing.T) {
 	t.Run("more callers than connections all succeed", func(t *testing.T) {
-		srv := startRedis(t, redisOptions{})
+		srv := redistest.Start(t, redistest.Options{})
 		const poolSize, callers, each = 3, 24, 5
 		c := newClient(t, resp.Options{Endpoints: []string{srv.Addr}, PoolSize: poolSize})
 		errs := make(chan error, callers*each)
@@ -538,9 +539,9 @@ func TestPool(t *testing.T) {
 }
 
 func TestFailover(t *testing.T) {
-	srv := startRedis(t, redisOptions{})
-	dead := "127.0.0.1:" + strconv.Itoa(freePort(t))
-	deadToo := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	srv := redistest.Start(t, redistest.Options{})
+	dead := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
+	deadToo := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
 
 	t.Run("first dead, second alive", func(t *testing.T) {
 		c := newClient(t, resp.Options{Endpoints: []string{dead, srv.Addr}})
@@ -556,7 +557,7 @@ func TestFailover(t *testing.T) {
 		}
 	})
 	t.Run("primary comes back for new connections", func(t *testing.T) {
-		other := startRedis(t, redisOptions{})
+		other := redistest.Start(t, redistest.Options{})
 		c := newClient(t, resp.Options{Endpoints: []string{srv.Addr, other.Addr}})
 		do(t, c, "SET", "which", "first")
 		if v := do(t, newClient(t, resp.Options{Endpoints: []string{other.Addr}}), "GET", "which"); !v.IsNil() {

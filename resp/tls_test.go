@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokengate/tokengate/internal/redistest"
 	"github.com/tokengate/tokengate/resp"
 )
 
@@ -129,9 +130,9 @@ func TestTLS(t *testing.T) {
 
 // startRedisTLS starts a TLS-only redis-server, or skips the test when
 // redis-server was built without TLS (its binary then never calls OpenSSL).
-func startRedisTLS(t *testing.T, pki testPKI, cfg *tls.Config) *redisServer {
+func startRedisTLS(t *testing.T, pki testPKI, cfg *tls.Config) *redistest.Server {
 	t.Helper()
-	bin := redisBin(t)
+	bin := redistest.Bin(t)
 	data, err := os.ReadFile(bin)
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +140,7 @@ func startRedisTLS(t *testing.T, pki testPKI, cfg *tls.Config) *redisServer {
 	if !bytes.Contains(data, []byte("SSL_CTX_new")) {
 		t.Skipf("%s was built without TLS support (no SSL_CTX_new in it): TLS not tested", bin)
 	}
-	return startRedis(t, redisOptions{TLS: cfg, Args: []string{
+	return redistest.Start(t, redistest.Options{TLS: cfg, Args: []string{
 		"--tls-cert-file", pki.CertFile, "--tls-key-file", pki.KeyFile,
 		"--tls-ca-cert-file", pki.CAFile, "--tls-auth-clients", "no",
 	}})

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokengate/tokengate/internal/redistest"
 	"github.com/tokengate/tokengate/resp"
 	"github.com/tokengate/tokengate/store"
 )
@@ -58,7 +59,7 @@ func allKeys(t *testing.T, c *resp.Client) []string {
 }
 
 func TestRedis(t *testing.T) {
-	srv := startRedis(t)
+	srv := redistest.Start(t, redistest.Options{})
 	c := newClient(t, srv.Addr, testTimeout)
 	n := 0
 	testStore(t, func(t *testing.T) store.Store {
@@ -217,7 +218,7 @@ func TestRedis(t *testing.T) {
 // client's timeout, with an error naming it; once the server is back the
 // store works again.
 func TestRedisDown(t *testing.T) {
-	srv := startRedis(t)
+	srv := redistest.Start(t, redistest.Options{})
 	c := newClient(t, srv.Addr, 500*time.Millisecond)
 	st := store.NewRedis(c, "down:", time.Hour)
 	ctx := context.Background()

@@ -1,4 +1,19 @@
-package resp_test
+// Package redistest starts a real redis-server for tests: on a free
+// 127.0.0.1 port, without persistence, stopped when the test ends.
+//
+// Only tests import it (resp and store); the plugin never does, so Traefik
+// never loads it. It runs natively and under the interpreter
+// (scripts/yaegi-test.sh): it starts the process with os.StartProcess and
+// its own PATH lookup, not os/exec, which `yaegi test` without
+// -unrestricted does not have (resp/interp_traps_test.go
+// TestInterpreterNoOsExec checks this package too).
+//
+// The linters .golangci.yml turns off for _test.go files (gosec: paths from
+// PATH and the test's own temp dir; noctx: dials and listens on loopback
+// with their own timeouts) are off for this file, which is test code too.
+//
+//nolint:gosec,noctx // test code: see above
+package redistest
 
 import (
 	"bufio"
@@ -8,15 +23,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
 
-// redisServer is a redis-server process started for one test, on a free
+// Server is a redis-server process started for one test, on a free
 // 127.0.0.1 port, without persistence; t.Cleanup stops it.
-type redisServer struct {
-	Addr string // 127.0.0.1:port, plain TCP (or TLS when started with tls)
+type Server struct {
+	Addr string // 127.0.0.1:port, plain TCP (or TLS when started with Options.TLS)
 	Port int
 
 	t    *testing.T
@@ -29,8 +43,9 @@ type redisServer struct {
 	done chan struct{}
 }
 
-// redisOptions adjusts a redisServer before it starts.
-type redisOptions struct {
+// Options adjusts a Server before it starts; the zero value is a plain TCP
+// server with no password.
+type Options struct {
 	// Args are extra redis-server arguments, e.g. "--requirepass", "pw".
 	Args []string
 	// TLS makes the free port a TLS port (--port 0 --tls-port N): Args must
@@ -38,11 +53,9 @@ type redisOptions struct {
 	TLS *tls.Config
 }
 
-// redisBin returns the path of redis-server, or fails the test saying how
-// to install it. The helper uses os.StartProcess and its own PATH lookup,
-// not os/exec: the interpreter (yaegi test without -unrestricted, as
-// scripts/yaegi-test.sh runs it) has no os/exec.
-func redisBin(t *testing.T) string {
+// Bin returns the path of redis-server, or fails the test saying how to
+// install it.
+func Bin(t *testing.T) string {
 	t.Helper()
 	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
 		if dir == "" {
@@ -57,16 +70,17 @@ func redisBin(t *testing.T) string {
 	return ""
 }
 
-// startRedis starts redis-server and waits until it answers PING.
-func startRedis(t *testing.T, o redisOptions) *redisServer {
+// Start starts redis-server and waits until it answers PING. A port taken
+// between choosing it and binding it is retried, up to three attempts.
+func Start(t *testing.T, o Options) *Server {
 	t.Helper()
-	bin := redisBin(t)
-	s := &redisServer{t: t, tls: o.TLS, dir: t.TempDir()}
+	bin := Bin(t)
+	s := &Server{t: t, tls: o.TLS, dir: t.TempDir()}
 	s.log = filepath.Join(s.dir, "redis.log")
 	s.out = filepath.Join(s.dir, "redis.out")
 	var lastErr string
 	for attempt := 0; attempt < 3; attempt++ {
-		s.Port = freePort(t)
+		s.Port = FreePort(t)
 		s.Addr = "127.0.0.1:" + strconv.Itoa(s.Port)
 		s.args = []string{"--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 			"--daemonize", "no", "--dir", s.dir, "--logfile", s.log}
@@ -87,7 +101,7 @@ func startRedis(t *testing.T, o redisOptions) *redisServer {
 }
 
 // start runs the process and waits for PING; it returns "" or why it failed.
-func (s *redisServer) start(bin string) string {
+func (s *Server) start(bin string) string {
 	_ = os.Remove(s.log)
 	out, err := os.Create(s.out)
 	if err != nil {
@@ -118,13 +132,13 @@ func (s *redisServer) start(bin string) string {
 	return "no answer to PING within 10s: " + s.Log()
 }
 
-func (s *redisServer) wait(proc *os.Process, done chan struct{}) {
+func (s *Server) wait(proc *os.Process, done chan struct{}) {
 	_, _ = proc.Wait()
 	close(done)
 }
 
 // ping reports whether the server answers (NOAUTH counts: it is up).
-func (s *redisServer) ping() bool {
+func (s *Server) ping() bool {
 	nc, err := net.DialTimeout("tcp", s.Addr, time.Second)
 	if err != nil {
 		return false
@@ -149,7 +163,7 @@ func (s *redisServer) ping() bool {
 }
 
 // Stop kills the server and waits for it to exit. It may be called twice.
-func (s *redisServer) Stop() {
+func (s *Server) Stop() {
 	if s.proc == nil {
 		return
 	}
@@ -158,16 +172,16 @@ func (s *redisServer) Stop() {
 }
 
 // Restart stops the server and starts it again on the same port.
-func (s *redisServer) Restart() {
+func (s *Server) Restart() {
 	s.t.Helper()
 	s.Stop()
-	if msg := s.start(redisBin(s.t)); msg != "" {
+	if msg := s.start(Bin(s.t)); msg != "" {
 		s.t.Fatalf("redis-server did not restart: %s", msg)
 	}
 }
 
 // Log returns the server's output and log file, for failure messages.
-func (s *redisServer) Log() string {
+func (s *Server) Log() string {
 	var sb strings.Builder
 	for _, path := range []string{s.out, s.log} {
 		if b, err := os.ReadFile(path); err == nil {
@@ -177,8 +191,8 @@ func (s *redisServer) Log() string {
 	return sb.String()
 }
 
-// freePort returns a port that was free on 127.0.0.1 a moment ago.
-func freePort(t *testing.T) int {
+// FreePort returns a port that was free on 127.0.0.1 a moment ago.
+func FreePort(t *testing.T) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -187,85 +201,4 @@ func freePort(t *testing.T) int {
 	port := ln.Addr().(*net.TCPAddr).Port
 	_ = ln.Close()
 	return port
-}
-
-// fakeServer is a TCP listener whose connections are handed to handle, one
-// goroutine each; it counts them.
-type fakeServer struct {
-	Addr string
-
-	ln     net.Listener
-	handle func(c net.Conn)
-	mu     sync.Mutex
-	open   int
-	total  int
-	conns  []net.Conn
-}
-
-// startFake listens on a free port; handle runs per connection and the
-// connection is closed when it returns. nil handle: read and never answer.
-func startFake(t *testing.T, handle func(c net.Conn)) *fakeServer {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if handle == nil {
-		handle = neverAnswer
-	}
-	f := &fakeServer{Addr: ln.Addr().String(), ln: ln, handle: handle}
-	go f.serve()
-	t.Cleanup(f.Close)
-	return f
-}
-
-func (f *fakeServer) serve() {
-	for {
-		c, err := f.ln.Accept()
-		if err != nil {
-			return
-		}
-		f.mu.Lock()
-		f.open++
-		f.total++
-		f.conns = append(f.conns, c)
-		f.mu.Unlock()
-		go f.run(c)
-	}
-}
-
-func (f *fakeServer) run(c net.Conn) {
-	f.handle(c)
-	_ = c.Close()
-	f.mu.Lock()
-	f.open--
-	f.mu.Unlock()
-}
-
-// Close stops listening and closes every connection.
-func (f *fakeServer) Close() {
-	_ = f.ln.Close()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, c := range f.conns {
-		_ = c.Close()
-	}
-}
-
-// Counts returns the connections open now (as far as the server has
-// noticed) and the total accepted.
-func (f *fakeServer) Counts() (int, int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.open, f.total
-}
-
-// neverAnswer reads until the client closes, answering nothing: a stalled server.
-func neverAnswer(c net.Conn) {
-	buf := make([]byte, 4096)
-	for {
-		if _, err := c.Read(buf); err != nil {
-			return
-		}
-	}
 }
