@@ -62,7 +62,7 @@ func (g *gate) mint(r *http.Request, body map[string]any) (pair, error) {
 	if err != nil {
 		return pair{}, err
 	}
-	return g.issuePair(claims, accessExp, refreshExp)
+	return issuePair(g, claims, accessExp, refreshExp)
 }
 
 // createCaller returns the verified identity of the caller, which must hold

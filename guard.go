@@ -51,7 +51,8 @@ func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	action := g.defaultAction
-	m, matched := g.rules.Match(r.Method, r.URL.Path)
+	var m permissions.Match
+	matched := permissions.MatchRequest(g.rules, r.Method, r.URL.Path, &m)
 	if matched {
 		action = m.Action
 	}
@@ -64,7 +65,7 @@ func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if matched && m.Scoped {
-		if refusal := checkScope(g, r, m, id); refusal != nil {
+		if refusal := checkScope(g, r, &m, id); refusal != nil {
 			if g.metricsOn {
 				g.countGuard(source, refusal.status)
 			}
@@ -73,7 +74,7 @@ func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if g.memo != nil {
-		remember(g, r, token, m, matched, id)
+		remember(g, r, token, &m, matched, id)
 	}
 	if g.metricsOn {
 		g.countGuard(source, http.StatusOK)
@@ -109,7 +110,7 @@ func refuseToken(g *gate, w http.ResponseWriter, err error) {
 // depends on nothing but the path, the method and the Authorization
 // header, until the earliest of the token's exp, the cache TTL, the
 // directory's TTL (device routes) and the key files' next check.
-func remember(g *gate, r *http.Request, token string, m permissions.Match, matched bool, id *identity) {
+func remember(g *gate, r *http.Request, token string, m *permissions.Match, matched bool, id *identity) {
 	auth := r.Header["Authorization"]
 	if len(auth) != 1 || token != bearerValue(auth[0]) {
 		return // the token came from elsewhere
@@ -181,7 +182,7 @@ func identify(g *gate, token string) (*identity, int, error) {
 			return nil, source, err
 		}
 	}
-	if err := g.view.check(id.sessionID, id.userID, id.issuedAt, time.Now()); err != nil {
+	if err := checkRevoked(g.view, id.sessionID, id.userID, id.issuedAt, time.Now().UnixNano()); err != nil {
 		return nil, source, err
 	}
 	return id, source, nil
@@ -189,16 +190,24 @@ func identify(g *gate, token string) (*identity, int, error) {
 
 // verify checks a token the cache does not hold and caches its identity.
 func verify(g *gate, token string) (*identity, error) {
-	keys := g.tokens.Keys()
-	claims, err := g.tokens.Verify(token, tokens.Access)
-	if err != nil {
+	// The key set and the users' version as they are before the checks:
+	// reloaded meanwhile, the cached identity is checked again.
+	var keys *tokens.KeySet
+	if g.keysReload {
+		keys = g.tokens.Keys()
+	}
+	var version int64
+	if g.usersReload {
+		version = g.users.Version()
+	}
+	var claims tokens.Claims
+	if err := tokens.VerifyInto(g.tokens, token, tokens.Access, &claims); err != nil {
 		return nil, err
 	}
-	version := g.users.Version()
 	if _, err := checkHolders(g, &claims); err != nil {
 		return nil, err
 	}
-	names, values := headerValues(g.headers, claims)
+	names, values := headerValues(g.headers, &claims)
 	id := &identity{
 		keys:          keys,
 		userID:        claims.UserID,

@@ -128,7 +128,7 @@ func underscoreSpellings(name string) []string {
 // token verified and under Yaegi each call costs. A header without a value
 // (the actor of a login's token) is left out: scrub has removed any client
 // copy, and the request path sets the rest without a check per header.
-func headerValues(headers []identityHeader, c tokens.Claims) ([]string, [][]string) {
+func headerValues(headers []identityHeader, c *tokens.Claims) ([]string, [][]string) {
 	var all [7]string
 	all[headerUserID] = strconv.FormatInt(c.UserID, 10)
 	all[headerLogin] = c.Login

@@ -502,14 +502,14 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	g.serve(w, r)
+	serve(g, w, r)
 }
 
 // serve handles what the decision memo does not.
-func (g *gate) serve(w http.ResponseWriter, r *http.Request) {
+func serve(g *gate, w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, g.basePath) {
 		if route, ok := g.tokenRoute(r.URL.Path); ok {
-			g.serveToken(w, r, route)
+			serveToken(g, w, r, route)
 			return
 		}
 	}

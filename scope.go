@@ -31,7 +31,7 @@ var (
 // itself, and every temporary of a function is allocated on each call. A
 // rule that reads the query or headers goes to checkRequestScope, which
 // may also narrow the query.
-func checkScope(g *gate, r *http.Request, m permissions.Match, id *identity) *httpError {
+func checkScope(g *gate, r *http.Request, m *permissions.Match, id *identity) *httpError {
 	if !m.LineOnly {
 		return checkRequestScope(g, r, m, id)
 	}
@@ -79,7 +79,7 @@ func checkDevice(g *gate, r *http.Request, deviceID string, id *identity) *httpE
 // %-escape) is refused, since a backend might read the skipped part. When
 // every check passes, the ids of ",narrow" bindings the request did not name
 // are added to the query.
-func checkRequestScope(g *gate, r *http.Request, m permissions.Match, id *identity) *httpError {
+func checkRequestScope(g *gate, r *http.Request, m *permissions.Match, id *identity) *httpError {
 	var q url.Values
 	if isQuery(m.Scope.Network) || isQuery(m.Scope.DeviceType) || isQuery(m.Scope.Device) {
 		var err error

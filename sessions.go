@@ -41,6 +41,10 @@ type view struct {
 	byUser    map[int64]userRevocation // user id -> tokens issued before are revoked
 
 	entries int64 // len(bySession)+len(byUser), for a lock-free "nothing revoked"; atomic
+	// quiet is the Unix ns until which a check needs nothing else: nothing
+	// revoked, no sync due, the last sync fresh; 0 when a check must look.
+	// Set by sync and cleared by a revocation, under mu; atomic.
+	quiet int64
 
 	syncMu sync.Mutex // held by the request that syncs, store call included
 	cursor int64      // ms: next Revocations call starts here; under syncMu
@@ -177,11 +181,22 @@ func viewFor(s storeSettings, retention time.Duration) (*view, error) {
 	return v, nil
 }
 
-// check refuses a token the view knows to be revoked, and, when the store
-// could not be read for longer than the staleness allows, any token (fail
-// closed, unless serveStale).
-func (v *view) check(sid string, userID, issuedAt int64, now time.Time) error {
-	ns := now.UnixNano()
+// checkRevoked refuses a token the view knows to be revoked, and, when
+// the store could not be read for longer than the staleness allows, any
+// token (fail closed, unless serveStale). ns is now in Unix nanoseconds.
+// It runs for every request the memo does not answer: a function, not a
+// method, and one atomic load while the view is quiet (CONTRIBUTING.md,
+// the cost model).
+func checkRevoked(v *view, sid string, userID, issuedAt, ns int64) error {
+	if ns < atomic.LoadInt64(&v.quiet) {
+		return nil
+	}
+	return lookRevoked(v, sid, userID, issuedAt, ns)
+}
+
+// lookRevoked is checkRevoked when the view is not quiet: a sync is due,
+// the store is stale, or something is revoked.
+func lookRevoked(v *view, sid string, userID, issuedAt, ns int64) error {
 	if ns >= atomic.LoadInt64(&v.nextSync) {
 		v.sync(ns)
 	}
@@ -227,8 +242,17 @@ func (v *view) sync(ns int64) {
 	v.cursor = cursor
 	v.mu.Lock()
 	v.applyLocked(list, ns/int64(time.Second))
-	v.mu.Unlock()
 	atomic.StoreInt64(&v.synced, ns)
+	if atomic.LoadInt64(&v.entries) == 0 {
+		// Quiet until the next sync is due (nextSync is ns+every), and,
+		// failing closed, no longer than the staleness allows.
+		quiet := ns + v.every
+		if !v.serveStale && ns+v.staleness < quiet {
+			quiet = ns + v.staleness
+		}
+		atomic.StoreInt64(&v.quiet, quiet)
+	}
+	v.mu.Unlock()
 }
 
 // applyLocked adds revocations to the view and forgets expired ones.
@@ -252,7 +276,11 @@ func (v *view) applyLocked(list []store.Revocation, now int64) {
 			delete(v.byUser, id)
 		}
 	}
-	atomic.StoreInt64(&v.entries, int64(len(v.bySession)+len(v.byUser)))
+	n := int64(len(v.bySession) + len(v.byUser))
+	atomic.StoreInt64(&v.entries, n)
+	if n > 0 {
+		atomic.StoreInt64(&v.quiet, 0)
+	}
 }
 
 // failed logs the store's loss once (one ERR line, not one per request);

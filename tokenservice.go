@@ -37,7 +37,7 @@ type pair struct {
 // serveToken answers a request on the token paths, in the dialect its body
 // speaks: HarperDB ("operation"), DeviceHive message ("action") or
 // DeviceHive REST (neither).
-func (g *gate) serveToken(w http.ResponseWriter, r *http.Request, route string) {
+func serveToken(g *gate, w http.ResponseWriter, r *http.Request, route string) {
 	if route == "jwks" {
 		g.serveJWKS(w, r)
 		return
@@ -63,16 +63,16 @@ func (g *gate) serveToken(w http.ResponseWriter, r *http.Request, route string) 
 	}
 	switch {
 	case body["operation"] != nil && route != routeCreate:
-		g.serveOperation(w, r, route, body)
+		serveOperation(g, w, r, route, body)
 	case body["action"] != nil:
-		g.serveMessage(w, r, route, body)
+		serveMessage(g, w, r, route, body)
 	default:
-		g.serveREST(w, r, route, body)
+		serveREST(g, w, r, route, body)
 	}
 }
 
 // serveREST speaks DeviceHive REST: POST /token and POST /token/refresh.
-func (g *gate) serveREST(w http.ResponseWriter, r *http.Request, route string, body map[string]any) {
+func serveREST(g *gate, w http.ResponseWriter, r *http.Request, route string, body map[string]any) {
 	var p pair
 	var err error
 	endpoint := route
@@ -92,7 +92,7 @@ func (g *gate) serveREST(w http.ResponseWriter, r *http.Request, route string, b
 		writeJSON(w, http.StatusOK, map[string]any{})
 		return
 	case routeRefresh:
-		p, err = g.refreshFrom(r, body, "refreshToken")
+		p, err = refreshFrom(g, r, body, "refreshToken")
 	case routeCreate:
 		p, err = g.create(r, body)
 	default:
@@ -118,7 +118,7 @@ func (g *gate) serveREST(w http.ResponseWriter, r *http.Request, route string, b
 }
 
 // serveMessage speaks DeviceHive's message form: {"action": "token", ...}.
-func (g *gate) serveMessage(w http.ResponseWriter, r *http.Request, route string, body map[string]any) {
+func serveMessage(g *gate, w http.ResponseWriter, r *http.Request, route string, body map[string]any) {
 	action, _ := body["action"].(string)
 	out := map[string]any{"action": body["action"]}
 	if id, ok := body["requestId"]; ok {
@@ -130,7 +130,7 @@ func (g *gate) serveMessage(w http.ResponseWriter, r *http.Request, route string
 	case action == "token" && route == "":
 		p, err = g.loginFrom(r, body, "login")
 	case action == "token/refresh" && route != routeCreate && route != routeRevoke:
-		p, err = g.refreshFrom(r, body, "refreshToken")
+		p, err = refreshFrom(g, r, body, "refreshToken")
 	case action == "token/revoke" && (route == "" || route == routeRevoke):
 		err = g.revoke(r, body)
 	case action == "token/create" && route != routeRefresh && route != routeRevoke:
@@ -172,7 +172,7 @@ func (g *gate) serveMessage(w http.ResponseWriter, r *http.Request, route string
 }
 
 // serveOperation speaks HarperDB's operations API.
-func (g *gate) serveOperation(w http.ResponseWriter, r *http.Request, route string, body map[string]any) {
+func serveOperation(g *gate, w http.ResponseWriter, r *http.Request, route string, body map[string]any) {
 	op, _ := body["operation"].(string)
 	var p pair
 	var err error
@@ -185,7 +185,7 @@ func (g *gate) serveOperation(w http.ResponseWriter, r *http.Request, route stri
 				body["refresh_token"] = bearer
 			}
 		}
-		p, err = g.refreshFrom(r, body, "refresh_token")
+		p, err = refreshFrom(g, r, body, "refresh_token")
 	default:
 		err = badRequest("unsupported operation at this path (use create_authentication_tokens or refresh_operation_token)")
 	}
@@ -238,7 +238,7 @@ func (g *gate) loginFrom(r *http.Request, body map[string]any, loginField string
 		return pair{}, err
 	}
 	a.succeeded(r.Context())
-	p, err := g.issuePair(userClaims(u), 0, 0)
+	p, err := issuePair(g, userClaims(u), 0, 0)
 	if g.telemetry {
 		g.noteLogin(r, login, audit.EventLogin, p, err)
 	}
@@ -296,7 +296,7 @@ func (g *gate) recordIssue(e audit.Event, p pair, err error) {
 // The pair starts a session: both tokens carry its id, and with rotation
 // on the store records the refresh token as the session's current one
 // (a store that cannot is a 503: nothing is handed out unrecorded).
-func (g *gate) issuePair(claims tokens.Claims, accessExp, refreshExp int64) (pair, error) {
+func issuePair(g *gate, claims tokens.Claims, accessExp, refreshExp int64) (pair, error) {
 	sid, err := tokens.NewID()
 	if err != nil {
 		return pair{}, err
@@ -329,9 +329,9 @@ func (g *gate) issuePair(claims tokens.Claims, accessExp, refreshExp int64) (pai
 // user who minted the token if another, must still exist and be active,
 // the session must stand, and the new token never grants more than the
 // refresh token and their current rights.
-func (g *gate) refreshFrom(r *http.Request, body map[string]any, field string) (pair, error) {
+func refreshFrom(g *gate, r *http.Request, body map[string]any, field string) (pair, error) {
 	var rc tokens.Claims
-	p, err := g.refresh(r, body, field, &rc)
+	p, err := exchangeRefresh(g, r, body, field, &rc)
 	if g.telemetry {
 		g.noteRefresh(r, rc, p, err)
 	}
@@ -358,50 +358,53 @@ func (g *gate) noteRefresh(r *http.Request, rc tokens.Claims, p pair, err error)
 	g.record(e)
 }
 
-// refresh is refreshFrom without the audit line; rc receives the refresh
+// exchangeRefresh is refreshFrom without the audit line; rc receives the refresh
 // token's claims once verified.
-func (g *gate) refresh(r *http.Request, body map[string]any, field string, rc *tokens.Claims) (pair, error) {
+func exchangeRefresh(g *gate, r *http.Request, body map[string]any, field string, rc *tokens.Claims) (pair, error) {
 	token, err := stringField(body, field)
 	if err != nil {
 		return pair{}, err
 	}
-	c, err := g.tokens.Verify(token, tokens.Refresh)
-	if err != nil {
+	if err := tokens.VerifyInto(g.tokens, token, tokens.Refresh, rc); err != nil {
+		*rc = tokens.Claims{} // nothing to audit from a refused token
 		g.throttle.addressFailure(r.Context(), r)
 		return pair{}, err
 	}
-	*rc = c // not `*rc, err = ...`: see CONTRIBUTING.md on assignments from calls
 	u, err := checkHolders(g, rc)
 	if err != nil {
 		return pair{}, err
 	}
-	if err := g.view.check(rc.SessionID, rc.UserID, rc.IssuedAt, time.Now()); err != nil {
+	if err := checkRevoked(g.view, rc.SessionID, rc.UserID, rc.IssuedAt, time.Now().UnixNano()); err != nil {
 		return pair{}, err
 	}
-	claims := g.refreshedClaims(*rc, u)
-	access, _, err := g.tokens.Issue(claims)
+	var claims tokens.Claims
+	refreshedClaims(g, rc, u, &claims)
+	access, err := tokens.Sign(g.tokens, &claims)
 	if err != nil {
 		return pair{}, err
 	}
 	if !g.rotation || rc.SessionID == "" {
 		return pair{access: access}, nil
 	}
-	return g.rotate(*rc, claims, access)
+	return rotateRefresh(g, rc, &claims, access)
 }
 
 // refreshedClaims are the claims of the access token a refresh gives:
 // the refresh token's, cut to its user's (and minter's) current rights. u
 // is the user as checkHolders found it (nil: a DeviceHive user unknown
 // here).
-func (g *gate) refreshedClaims(rc tokens.Claims, u *users.User) tokens.Claims {
+func refreshedClaims(g *gate, rc *tokens.Claims, u *users.User, claims *tokens.Claims) {
 	if u == nil {
 		// A DeviceHive user unknown here (checkHolders refused any other):
 		// the DeviceHive server vouched for the scopes, which carry over.
-		rc.Type = tokens.Access
-		rc.ExpiresAt = 0
-		return rc
+		*claims = *rc
+		claims.Type = tokens.Access
+		claims.ExpiresAt = 0
+		return
 	}
-	claims := userClaims(*u)
+	claims.UserID = u.ID
+	claims.Login = u.Login
+	claims.Role = u.Role
 	claims.Type = tokens.Access
 	claims.ActorID = rc.ActorID
 	claims.SessionID = rc.SessionID
@@ -416,16 +419,15 @@ func (g *gate) refreshedClaims(rc tokens.Claims, u *users.User) tokens.Claims {
 			claims.DeviceTypeIDs = permissions.IntersectIDs(claims.DeviceTypeIDs, a.DeviceTypeIDs)
 		}
 	}
-	return claims
 }
 
-// rotate spends the presented refresh token for a new one of the same
+// rotateRefresh spends the presented refresh token for a new one of the same
 // session and expiry. A spent token presented again revokes the session,
 // except the immediately previous one within the reuse grace.
-func (g *gate) rotate(rc, claims tokens.Claims, access string) (pair, error) {
-	claims.Type = tokens.Refresh
-	claims.ExpiresAt = rc.ExpiresAt // rotation never lengthens a session
-	refresh, next, err := g.tokens.Issue(claims)
+func rotateRefresh(g *gate, rc, next *tokens.Claims, access string) (pair, error) {
+	next.Type = tokens.Refresh
+	next.ExpiresAt = rc.ExpiresAt // rotation never lengthens a session
+	refresh, err := tokens.Sign(g.tokens, next)
 	if err != nil {
 		return pair{}, err
 	}

@@ -468,8 +468,18 @@ func validName(name string) bool {
 
 // Match finds the first rule matching the request method and path.
 func (t *Table) Match(method, path string) (Match, bool) {
+	var m Match
+	ok := MatchRequest(t, method, path, &m)
+	return m, ok
+}
+
+// MatchRequest is Match for the request path, filling m: under Yaegi a
+// function costs a fraction of a method call, and a struct filled through
+// a pointer less than one returned (CONTRIBUTING.md, the cost model). m is
+// left as it was when nothing matches.
+func MatchRequest(t *Table, method, path string, m *Match) bool {
 	if len(t.rules) == 0 {
-		return Match{}, false
+		return false
 	}
 	segs := splitPath(path)
 	n := len(segs)
@@ -497,7 +507,13 @@ func (t *Table) Match(method, path string) (Match, bool) {
 		if !matched {
 			continue
 		}
-		m := Match{Action: r.action, Index: r.index, Scope: r.scope, Scoped: r.scoped, LineOnly: r.lineOnly, rule: r, segs: segs}
+		m.Action = r.action
+		m.Index = r.index
+		m.Scope = r.scope
+		m.Scoped = r.scoped
+		m.LineOnly = r.lineOnly
+		m.rule = r
+		m.segs = segs
 		if r.networkSeg >= 0 {
 			m.NetworkID = segs[r.networkSeg]
 		}
@@ -507,9 +523,9 @@ func (t *Table) Match(method, path string) (Match, bool) {
 		if r.deviceSeg >= 0 {
 			m.DeviceID = segs[r.deviceSeg]
 		}
-		return m, true
+		return true
 	}
-	return Match{}, false
+	return false
 }
 
 // splitPath turns "/a/b/" into ["a", "b", ""]; "/" gives none.

@@ -3,7 +3,6 @@ package tokens
 import (
 	"crypto/elliptic"
 	"math/big"
-	"strings"
 )
 
 // ECDSA signatures are malleable: (r, s) and (r, n-s) both verify, so an
@@ -26,17 +25,15 @@ func highS(sig []byte) bool {
 	return new(big.Int).SetBytes(sig[32:]).Cmp(es256Half()) > 0
 }
 
-// lowSToken rewrites a signed ES256 token to carry the low s.
-func lowSToken(signed string) (string, error) {
-	dot := strings.LastIndexByte(signed, '.')
-	sig, err := strictBase64.DecodeString(signed[dot+1:])
-	if err != nil || !highS(sig) {
-		return signed, err
+// lowSignature returns an ES256 signature (r || s) with the low s.
+func lowSignature(sig []byte) []byte {
+	if !highS(sig) {
+		return sig
 	}
 	s := new(big.Int).SetBytes(sig[32:])
 	s.Sub(elliptic.P256().Params().N, s)
 	low := make([]byte, 64)
 	copy(low, sig[:32])
 	s.FillBytes(low[32:])
-	return signed[:dot+1] + strictBase64.EncodeToString(low), nil
+	return low
 }

@@ -3,10 +3,12 @@ package tokens
 import (
 	"crypto/ed25519"
 	"crypto/elliptic"
-	"encoding/base64"
+	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"os"
 	"strings"
 
@@ -37,6 +39,15 @@ type Key struct {
 	signKey    any
 	verifyKey  any
 	lowS       bool // ES256: low-s signatures only (ecdsa.go)
+	// mac is the hash of an HS* key, whose signatures Verify checks with
+	// crypto/hmac itself (the standard library's three calls, which
+	// golang-jwt's Verify makes too, without its interpreted wrapper);
+	// macKey is the secret. nil for other algorithms.
+	mac    func() hash.Hash
+	macKey []byte
+	// header is the JOSE header segment Issue writes for this key:
+	// {"alg":...,"kid":...,"typ":"JWT"}, base64url.
+	header string
 }
 
 // Algorithms lists the signing algorithms tokengate accepts.
@@ -56,7 +67,7 @@ func ParseKey(spec KeySpec) (*Key, error) {
 	if strings.TrimSpace(spec.ID) == "" {
 		return nil, errors.New("id: required (it becomes the tokens' kid header)")
 	}
-	k := &Key{ID: spec.ID, Algorithm: spec.Algorithm, VerifyOnly: spec.VerifyOnly}
+	k := &Key{ID: spec.ID, Algorithm: spec.Algorithm, VerifyOnly: spec.VerifyOnly, header: headerSegment(spec.Algorithm, spec.ID)}
 	switch spec.Algorithm {
 	case "HS256", "HS384", "HS512":
 		return k, k.loadHMAC(spec)
@@ -88,7 +99,30 @@ func (k *Key) loadHMAC(spec KeySpec) error {
 	// only one side.
 	k.signKey = []byte(secret)
 	k.verifyKey = []byte(secret)
+	k.macKey = []byte(secret)
+	k.mac = macHash(spec.Algorithm)
 	return nil
+}
+
+// macHash returns the hash of an HS* algorithm.
+func macHash(alg string) func() hash.Hash {
+	switch alg {
+	case "HS384":
+		return sha512.New384
+	case "HS512":
+		return sha512.New
+	}
+	return sha256.New
+}
+
+// headerSegment is the JOSE header this package writes, base64url: the
+// keys of a JSON object in sorted order, as json.Marshal writes a map.
+func headerSegment(alg, kid string) string {
+	header, err := json.Marshal(map[string]any{"alg": alg, "kid": kid, "typ": "JWT"})
+	if err != nil {
+		return "" // a map of strings always marshals
+	}
+	return strictBase64.EncodeToString(header)
 }
 
 func (k *Key) loadAsymmetric(spec KeySpec) error {
@@ -237,11 +271,7 @@ func NewKeySet(keys []*Key) (*KeySet, error) {
 			return nil, fmt.Errorf("keys[%d].id: %q is used twice", i, k.ID)
 		}
 		ks.byID[k.ID] = k
-		header, err := json.Marshal(map[string]any{"alg": k.Algorithm, "kid": k.ID, "typ": "JWT"})
-		if err != nil {
-			return nil, fmt.Errorf("keys[%d]: %w", i, err)
-		}
-		ks.byHeader[base64.RawURLEncoding.EncodeToString(header)] = k
+		ks.byHeader[k.header] = k
 		ks.all = append(ks.all, k)
 		if k.VerifyOnly {
 			continue

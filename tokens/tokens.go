@@ -14,6 +14,7 @@ package tokens
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -133,7 +134,7 @@ func NewService(opts Options) (*Service, error) {
 	s := &Service{opts: opts}
 	if opts.DeviceHiveSecret != nil {
 		s.deviceHive = &Key{ID: "devicehive", Algorithm: "HS256", VerifyOnly: true,
-			method: jwt.SigningMethodHS256, verifyKey: opts.DeviceHiveSecret}
+			method: jwt.SigningMethodHS256, verifyKey: opts.DeviceHiveSecret, mac: sha256.New, macKey: opts.DeviceHiveSecret}
 	}
 	switch keys := opts.Keys.(type) {
 	case *KeySet:
@@ -156,16 +157,33 @@ func (s *Service) Lifetime(t Type) time.Duration {
 
 // Issue signs a token for c. When c.ExpiresAt is 0 the type's default
 // lifetime applies. IssuedAt and ID are always set here. It returns the
-// token and the claims as issued.
+// token and the claims as issued. The token service's paths call Sign.
 func (s *Service) Issue(c Claims) (string, Claims, error) {
+	token, err := Sign(s, &c)
+	if err != nil {
+		return "", Claims{}, err
+	}
+	return token, c, nil
+}
+
+// Sign is Issue for the token service, completing *c as issued: under
+// Yaegi a function filling a struct costs a fraction of a method taking
+// and returning one (CONTRIBUTING.md, the cost model).
+func Sign(s *Service, c *Claims) (string, error) {
 	now := s.opts.Now().Unix()
 	c.IssuedAt = now
+	lifetime := s.opts.RefreshLifetime
+	typeName := "refresh" // c.Type.String(), without a method call
+	if c.Type == Access {
+		lifetime = s.opts.AccessLifetime
+		typeName = "access"
+	}
 	if c.ExpiresAt == 0 {
-		c.ExpiresAt = now + int64(s.Lifetime(c.Type)/time.Second)
+		c.ExpiresAt = now + int64(lifetime/time.Second)
 	}
 	id, err := NewID()
 	if err != nil {
-		return "", Claims{}, err
+		return "", err
 	}
 	c.ID = id
 	c.Actions = permissions.Normalize(c.Actions)
@@ -182,7 +200,7 @@ func (s *Service) Issue(c Claims) (string, Claims, error) {
 		"iat":        c.IssuedAt,
 		"exp":        c.ExpiresAt,
 		"jti":        c.ID,
-		"token_type": c.Type.String(),
+		"token_type": typeName,
 		"login":      c.Login,
 		"role":       c.Role,
 		"payload": map[string]any{
@@ -208,73 +226,86 @@ func (s *Service) Issue(c Claims) (string, Claims, error) {
 		// unknown here, vouched for by that server.
 		claims["src"] = "devicehive"
 	}
-	key := s.Keys().signing
-	token := jwt.NewWithClaims(key.method, claims)
-	token.Header["kid"] = key.ID
-	signed, err := token.SignedString(key.signKey)
+	ks := s.static
+	if ks == nil {
+		ks = s.opts.Keys.Current()
+	}
+	signed, err := signClaims(ks.signing, claims)
 	if err != nil {
-		return "", Claims{}, fmt.Errorf("signing token: %w", err)
+		return "", fmt.Errorf("signing token: %w", err)
 	}
-	if key.lowS {
-		if signed, err = lowSToken(signed); err != nil {
-			return "", Claims{}, fmt.Errorf("signing token: %w", err)
-		}
-	}
-	return signed, c, nil
+	return signed, nil
 }
 
 // Verify checks a token's size, key, algorithm, signature, times, issuer,
 // audience and type, and returns its claims. Every failure is one of the
-// Err* values above.
+// Err* values above. The request path calls VerifyInto.
+func (s *Service) Verify(token string, want Type) (Claims, error) {
+	var c Claims
+	if err := VerifyInto(s, token, want, &c); err != nil {
+		return Claims{}, err
+	}
+	return c, nil
+}
+
+// VerifyInto is Verify for the request path, filling c: under Yaegi a
+// function costs a fraction of a method call, and a struct filled through
+// a pointer less than one returned (CONTRIBUTING.md, the cost model). On
+// error c holds nothing to rely on.
 //
 // The token is split and decoded here, with one standard-library call per
-// step, and its signature checked by the jwt library's signing method for
-// the key's algorithm. The library's parser is not used: under Yaegi it
-// costs several times all of this (see the README's figures).
-func (s *Service) Verify(token string, want Type) (Claims, error) {
-	var none Claims // not Claims{} in each return: see checkClaims
-	if token == "" {
-		return none, ErrMissing
-	}
-	if s.opts.MaxTokenBytes > 0 && len(token) > s.opts.MaxTokenBytes {
-		return none, ErrTooLarge
-	}
+// step, and its signature checked by checkSignature. golang-jwt's parser
+// is not used: under Yaegi it costs several times all of this.
+func VerifyInto(s *Service, token string, want Type, c *Claims) error {
 	// Go's base64 decoders skip CR and LF, Strict() included: refused
 	// here, or a token would have as many spellings as places for them.
-	if strings.ContainsAny(token, "\r\n") {
-		return none, ErrMalformed
+	if token == "" || (s.opts.MaxTokenBytes > 0 && len(token) > s.opts.MaxTokenBytes) || strings.ContainsAny(token, "\r\n") {
+		return s.shapeError(token)
 	}
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
-		return none, ErrMalformed
+		return ErrMalformed
 	}
 	// A header exactly as this package writes it names its key; any other
 	// is decoded and checked.
-	v := s.Keys().byHeader[parts[0]]
+	ks := s.static
+	if ks == nil {
+		ks = s.opts.Keys.Current()
+	}
+	v := ks.byHeader[parts[0]]
 	if v == nil {
 		var err error
 		if v, err = s.verifier(parts[0]); err != nil {
-			return none, err
+			return err
 		}
 	}
-	sig, err := strictBase64.DecodeString(parts[2])
+	if err := checkSignature(v, token[:len(parts[0])+1+len(parts[1])], parts[2]); err != nil {
+		return err
+	}
+	raw, err := strictBase64.DecodeString(parts[1])
 	if err != nil {
-		return none, ErrMalformed
+		return ErrMalformed
 	}
-	if v.lowS && highS(sig) {
-		return none, ErrSignature // the twin of a low-s signature: see ecdsa.go
-	}
-	if err := v.method.Verify(parts[0]+"."+parts[1], sig, v.verifyKey); err != nil {
-		return none, ErrSignature
-	}
-	mc, ok := decodeObject(parts[1])
-	if !ok {
-		return none, ErrMalformed
+	var mc map[string]any
+	if err := json.Unmarshal(raw, &mc); err != nil || mc == nil {
+		return ErrMalformed
 	}
 	if v == s.deviceHive {
-		return s.checkDeviceHiveClaims(mc, want)
+		return readDeviceHiveClaims(s, mc, want, c)
 	}
-	return s.checkClaims(mc, want)
+	return readClaims(s, mc, want, c)
+}
+
+// shapeError tells why Verify refused a token unread: it is empty, too
+// long or holds a line break.
+func (s *Service) shapeError(token string) error {
+	switch {
+	case token == "":
+		return ErrMissing
+	case s.opts.MaxTokenBytes > 0 && len(token) > s.opts.MaxTokenBytes:
+		return ErrTooLarge
+	}
+	return ErrMalformed
 }
 
 // verifier decodes a token's header and returns the key to check it with:
@@ -333,89 +364,103 @@ func (s *Service) Keys() *KeySet {
 	return s.opts.Keys.Current()
 }
 
-func (s *Service) checkClaims(mc map[string]any, want Type) (Claims, error) {
-	// One zero value for every refusal: under Yaegi each composite literal
-	// in a function is allocated on every call, whichever return is taken.
-	var none Claims
+// readClaims checks and copies the claims of a token signed here, in the
+// order of the checks' errors. The claims every token has are read inline;
+// the rare ones (nbf, aud, act) by helpers called only when present, as
+// every function's frame is paid on each call under Yaegi.
+//
+//nolint:cyclop // one frame for the claims every token has (CONTRIBUTING.md, the cost model)
+func readClaims(s *Service, mc map[string]any, want Type, c *Claims) error {
 	now := s.opts.Now().Unix()
 	leeway := int64(s.opts.Leeway / time.Second)
-
-	exp, ok := intClaim(mc["exp"])
-	if !ok {
-		return none, ErrInvalidClaims
+	later := now + leeway
+	// exp, iat, t and u are read as intClaim does, written out: a call
+	// of it costs more than the check (20 allocations under Yaegi).
+	f, ok := mc["exp"].(float64)
+	if !ok || !(f > -maxSafeInt && f < maxSafeInt) || f != float64(int64(f)) {
+		return ErrInvalidClaims
 	}
-	if now > exp+leeway {
-		return none, ErrExpired
+	c.ExpiresAt = int64(f)
+	if now > c.ExpiresAt+leeway {
+		return ErrExpired
 	}
-	if v, present := mc["nbf"]; present {
-		nbf, ok := intClaim(v)
-		if !ok {
-			return none, ErrInvalidClaims
+	if nbf, present := mc["nbf"]; present {
+		if err := checkNotBefore(nbf, later); err != nil {
+			return err
 		}
-		if now+leeway < nbf {
-			return none, ErrNotYetValid
-		}
 	}
-	iat, ok := intClaim(mc["iat"])
-	if !ok {
-		return none, ErrInvalidClaims
+	f, ok = mc["iat"].(float64)
+	if !ok || !(f > -maxSafeInt && f < maxSafeInt) || f != float64(int64(f)) {
+		return ErrInvalidClaims
 	}
-	if now+leeway < iat {
-		return none, ErrNotYetValid
+	c.IssuedAt = int64(f)
+	if later < c.IssuedAt {
+		return ErrNotYetValid
 	}
 	if iss, _ := mc["iss"].(string); s.opts.Issuer != "" && iss != s.opts.Issuer {
-		return none, ErrIssuer
+		return ErrIssuer
 	}
 	if s.opts.Audience != "" && !hasAudience(mc["aud"], s.opts.Audience) {
-		return none, ErrAudience
+		return ErrAudience
 	}
-
-	payload, ok := mc["payload"].(map[string]any)
-	if !ok {
-		return none, ErrInvalidClaims
+	payload, _ := mc["payload"].(map[string]any)
+	typeName := "refresh" // want.String(), without a method call
+	if want == Access {
+		typeName = "access"
 	}
-	typ, ok := intClaim(payload["t"])
-	if !ok || (typ != int64(Access) && typ != int64(Refresh)) {
-		return none, ErrInvalidClaims
+	// t is 0 or 1: a float64 compare says it is the one wanted.
+	if f, ok = payload["t"].(float64); !ok || f != float64(want) || mc["token_type"] != typeName {
+		return typeError(payload, mc["token_type"], want)
 	}
-	tt, _ := mc["token_type"].(string)
-	if Type(typ) != want || (want == Access && tt != "access") || (want == Refresh && tt != "refresh") {
-		return none, ErrWrongType
+	c.Type = want
+	f, ok = payload["u"].(float64)
+	if !ok || !(f > 0 && f < maxSafeInt) || f != float64(int64(f)) {
+		return ErrInvalidClaims
 	}
-	c := Claims{Type: want, IssuedAt: iat, ExpiresAt: exp}
-	c.UserID, ok = intClaim(payload["u"])
-	if !ok || c.UserID <= 0 {
-		return none, ErrInvalidClaims
-	}
+	c.UserID = int64(f)
 	if sub, _ := mc["sub"].(string); sub != strconv.FormatInt(c.UserID, 10) {
-		return none, ErrInvalidClaims
+		return ErrInvalidClaims
 	}
 	c.ID, _ = mc["jti"].(string)
 	c.Login, _ = mc["login"].(string)
 	c.Role, _ = mc["role"].(string)
-	if !readClaims(&c, mc, payload) {
-		return none, ErrInvalidClaims
-	}
-	return c, nil
-}
-
-// readClaims copies the scopes and the provenance of a token into c.
-func readClaims(c *Claims, mc, payload map[string]any) bool {
-	return readScopes(c, payload) && readProvenance(c, mc)
-}
-
-// readProvenance copies where a token comes from into c: its session, its
-// minter ("act") and whether it stands for a DeviceHive server's token.
-func readProvenance(c *Claims, mc map[string]any) bool {
 	c.SessionID, _ = mc["sid"].(string)
 	c.FromDeviceHive = mc["src"] == "devicehive"
-	act, present := mc["act"]
-	if !present {
-		return true
+	if act, present := mc["act"]; present {
+		if c.ActorID, ok = actor(act); !ok {
+			return ErrInvalidClaims
+		}
 	}
-	var ok bool
-	c.ActorID, ok = actor(act)
-	return ok
+	if !readScopes(c, payload) {
+		return ErrInvalidClaims
+	}
+	return nil
+}
+
+// checkNotBefore checks an nbf claim: a whole number, at most the leeway
+// after now (later is now plus the leeway).
+func checkNotBefore(v any, later int64) error {
+	nbf, ok := intClaim(v)
+	if !ok {
+		return ErrInvalidClaims
+	}
+	if later < nbf {
+		return ErrNotYetValid
+	}
+	return nil
+}
+
+// typeError tells why a payload was refused: a token of the other type,
+// or invalid claims.
+func typeError(payload map[string]any, tokenType any, want Type) error {
+	t, ok := intClaim(payload["t"])
+	if !ok || (t != int64(Access) && t != int64(Refresh)) {
+		return ErrInvalidClaims
+	}
+	if Type(t) != want || tokenType != want.String() {
+		return ErrWrongType
+	}
+	return ErrInvalidClaims
 }
 
 // actor reads the user id of an RFC 8693 "act" claim, {"sub": "<id>"}.

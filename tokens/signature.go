@@ -1,0 +1,62 @@
+package tokens
+
+import (
+	"crypto/hmac"
+	"encoding/json"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// signClaims writes a token of claims signed with k: the key's header segment,
+// the claims as JSON, and the signature golang-jwt's signing method makes
+// for the key's algorithm (the low s for ES256: see ecdsa.go).
+//
+// jwt.Token's SignedString makes the same three segments, through more
+// interpreted code under Yaegi; the header segment is computed once per
+// key instead of per token (header_internal_test.go pins that the two
+// agree).
+func signClaims(k *Key, claims jwt.MapClaims) (string, error) {
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	signing := k.header + "." + strictBase64.EncodeToString(payload)
+	method := k.method
+	sig, err := method.Sign(signing, k.signKey)
+	if err != nil {
+		return "", err
+	}
+	if k.lowS {
+		sig = lowSignature(sig)
+	}
+	return signing + "." + strictBase64.EncodeToString(sig), nil
+}
+
+// checkSignature checks the signature segment sig of the token part signed
+// (header.payload): ErrMalformed when it is not strict base64url,
+// ErrSignature when it does not verify with k.
+//
+// HS* signatures are checked with crypto/hmac here, as golang-jwt's
+// SigningMethodHMAC.Verify does; the other algorithms by golang-jwt's
+// signing method.
+func checkSignature(k *Key, signed, sig string) error {
+	raw, err := strictBase64.DecodeString(sig)
+	if err != nil {
+		return ErrMalformed
+	}
+	if k.mac != nil {
+		mac := hmac.New(k.mac, k.macKey)
+		mac.Write([]byte(signed))
+		if !hmac.Equal(raw, mac.Sum(nil)) {
+			return ErrSignature
+		}
+		return nil
+	}
+	if k.lowS && highS(raw) {
+		return ErrSignature // the twin of a low-s signature: see ecdsa.go
+	}
+	if k.method.Verify(signed, raw, k.verifyKey) != nil {
+		return ErrSignature
+	}
+	return nil
+}
