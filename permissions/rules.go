@@ -107,8 +107,8 @@ type rule struct {
 // Match is the result of a successful lookup.
 type Match struct {
 	Action Action
-	Index  int // the rule's position in the table
-	Scope  Scope
+	Index  int    // the rule's position in the table
+	Scope  *Scope // the rule's own: not to be changed
 	// Scoped is Scope.Bound(), and LineOnly tells that every binding reads
 	// the path, so the decision depends on nothing but the request line;
 	// both are plain fields because method calls are dear under Yaegi.
@@ -430,28 +430,14 @@ func validMethod(m string) bool { return methodBit(m) != 0 }
 
 // methodBit gives each standard HTTP method a bit; other methods get 0, and
 // so match only rules for every method.
-func methodBit(m string) uint16 {
-	switch m {
-	case http.MethodGet:
-		return 1
-	case http.MethodHead:
-		return 2
-	case http.MethodPost:
-		return 4
-	case http.MethodPut:
-		return 8
-	case http.MethodPatch:
-		return 16
-	case http.MethodDelete:
-		return 32
-	case http.MethodOptions:
-		return 64
-	case http.MethodConnect:
-		return 128
-	case http.MethodTrace:
-		return 256
-	}
-	return 0
+func methodBit(m string) uint16 { return methodBits[m] }
+
+// methodBits gives each HTTP method its bit in a rule's method set: a map
+// index rather than a switch, which under Yaegi costs a frame slot for
+// every case on every call.
+var methodBits = map[string]uint16{
+	http.MethodGet: 1, http.MethodHead: 2, http.MethodPost: 4, http.MethodPut: 8, http.MethodPatch: 16,
+	http.MethodDelete: 32, http.MethodOptions: 64, http.MethodConnect: 128, http.MethodTrace: 256,
 }
 
 func validName(name string) bool {
@@ -481,7 +467,14 @@ func MatchRequest(t *Table, method, path string, m *Match) bool {
 	if len(t.rules) == 0 {
 		return false
 	}
-	segs := splitPath(path)
+	var segs []string // splitPath, written out
+	if path != "" && path != "/" {
+		rest := path
+		if rest[0] == '/' {
+			rest = rest[1:]
+		}
+		segs = strings.Split(rest, "/")
+	}
 	n := len(segs)
 	candidates := t.wildFirst
 	if n > 0 {
@@ -489,7 +482,7 @@ func MatchRequest(t *Table, method, path string, m *Match) bool {
 			candidates = list
 		}
 	}
-	bit := methodBit(method)
+	bit := methodBits[method]
 	for _, r := range candidates {
 		if n < len(r.lits) || (!r.prefix && n != len(r.lits)) {
 			continue
@@ -509,7 +502,7 @@ func MatchRequest(t *Table, method, path string, m *Match) bool {
 		}
 		m.Action = r.action
 		m.Index = r.index
-		m.Scope = r.scope
+		m.Scope = &r.scope
 		m.Scoped = r.scoped
 		m.LineOnly = r.lineOnly
 		m.rule = r

@@ -87,7 +87,7 @@ func TestBindings(t *testing.T) {
 			if !ok {
 				t.Fatalf("no match for %s", path)
 			}
-			if m.Scope != test.want {
+			if *m.Scope != test.want {
 				t.Fatalf("scope = %+v, want %+v", m.Scope, test.want)
 			}
 			if m.Scoped != test.want.Bound() || m.LineOnly != test.lineOnly {
@@ -322,7 +322,7 @@ func TestPresetDeviceHive(t *testing.T) {
 	}
 	for _, b := range bound {
 		m, ok := table.Match(b.method, b.path)
-		if !ok || m.Scope != b.scope || m.LineOnly != !b.scope.Bound() {
+		if !ok || *m.Scope != b.scope || m.LineOnly != !b.scope.Bound() {
 			t.Fatalf("%s %s: scope %+v (LineOnly %v), want %+v", b.method, b.path, m.Scope, m.LineOnly, b.scope)
 		}
 	}
