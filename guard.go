@@ -20,10 +20,7 @@ import (
 // its own, called only when needed.
 func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 	if strings.Contains(r.URL.Path, "/.") && hasDotSegment(r.URL.Path) {
-		if g.metricsOn {
-			g.countGuard(fromVerify, http.StatusBadRequest)
-		}
-		deny(w, http.StatusBadRequest, "path must not contain . or .. segments")
+		refuse(g, w, fromVerify, errDotSegment)
 		return
 	}
 	// The map index first: under Yaegi a call costs several times it, and
@@ -35,19 +32,12 @@ func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 	}
 	token, refusal := requestToken(g, r)
 	if refusal != nil {
-		if g.metricsOn {
-			g.countGuard(fromVerify, refusal.status)
-		}
-		refuseRequest(g, w, refusal)
+		refuseRequest(g, w, fromVerify, refusal)
 		return
 	}
 	id, source, err := identify(g, token)
 	if err != nil {
-		if g.metricsOn {
-			status, _ := statusOf(err)
-			g.countGuard(source, status)
-		}
-		refuseToken(g, w, err)
+		refuseToken(g, w, source, err)
 		return
 	}
 	action := g.defaultAction
@@ -58,18 +48,12 @@ func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 	}
 	// action is at least 0 here; a shift past 31 gives 0, which denies.
 	if action < 0 || id.actionMask&(uint32(1)<<uint32(action)) == 0 { //nolint:gosec // G115: see above
-		if g.metricsOn {
-			g.countGuard(source, http.StatusForbidden)
-		}
-		deny(w, http.StatusForbidden, "Access is denied")
+		refuse(g, w, source, errOutOfScope)
 		return
 	}
 	if matched && m.Scoped {
 		if refusal := checkScope(g, r, &m, id); refusal != nil {
-			if g.metricsOn {
-				g.countGuard(source, refusal.status)
-			}
-			deny(w, refusal.status, refusal.msg)
+			refuse(g, w, source, refusal)
 			return
 		}
 	}
@@ -82,9 +66,30 @@ func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 	forward(g, w, r, id.names, id.values)
 }
 
+// uncounted is the source of a refusal outside the guard, which its
+// metrics do not count (the metrics endpoint's own).
+const uncounted = -1
+
+// errDotSegment refuses a path the rules could read otherwise than the
+// backend.
+var errDotSegment = &httpError{status: http.StatusBadRequest, msg: "path must not contain . or .. segments"}
+
+// refuse answers a refusal of the guard with its DeviceHive error body,
+// counted by where the identity came from. The guard's refusals each call
+// one function, out of the common path's frame.
+func refuse(g *gate, w http.ResponseWriter, source int, refusal *httpError) {
+	if g.metricsOn && source != uncounted {
+		g.countGuard(source, refusal.status)
+	}
+	deny(w, refusal.status, refusal.msg)
+}
+
 // refuseRequest answers a request whose token could not be taken from
 // it: 400 with a challenge, or 403 for a cookie token without CSRF proof.
-func refuseRequest(g *gate, w http.ResponseWriter, refusal *httpError) {
+func refuseRequest(g *gate, w http.ResponseWriter, source int, refusal *httpError) {
+	if g.metricsOn && source != uncounted {
+		g.countGuard(source, refusal.status)
+	}
 	if refusal.status == http.StatusBadRequest {
 		g.challenge(w, refusal.status, "invalid_request", refusal.msg)
 		return
@@ -93,7 +98,11 @@ func refuseRequest(g *gate, w http.ResponseWriter, refusal *httpError) {
 }
 
 // refuseToken answers a missing or invalid token.
-func refuseToken(g *gate, w http.ResponseWriter, err error) {
+func refuseToken(g *gate, w http.ResponseWriter, source int, err error) {
+	if g.metricsOn && source != uncounted {
+		status, _ := statusOf(err)
+		g.countGuard(source, status)
+	}
 	if err == tokens.ErrMissing {
 		g.challenge(w, http.StatusUnauthorized, "", err.Error())
 		return

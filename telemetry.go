@@ -188,12 +188,12 @@ func (g *gate) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	if !g.metricsPeer(r) {
 		token, refusal := requestToken(g, r)
 		if refusal != nil {
-			refuseRequest(g, w, refusal)
+			refuseRequest(g, w, uncounted, refusal)
 			return
 		}
 		id, _, err := identify(g, token)
 		if err != nil {
-			refuseToken(g, w, err)
+			refuseToken(g, w, uncounted, err)
 			return
 		}
 		if !permissions.Allows(id.actions, g.metricsAction) {
