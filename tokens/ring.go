@@ -3,10 +3,10 @@ package tokens
 import (
 	"errors"
 	"fmt"
-	"os"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tokengate/tokengate/filewatch"
 )
 
 // KeySource gives the key set in force. A *KeySet is its own source; a
@@ -25,40 +25,82 @@ func (ks *KeySet) Current() *KeySet { return ks }
 // once.
 type KeyRing struct {
 	specs []KeySpec
-	files []string
-	every time.Duration
 	// Logf reports reload problems. Default: no logging.
 	Logf func(format string, args ...any)
 	// OnReload, when set, is told of each key set swapped in from the
 	// files, with its number of keys (for the audit trail).
 	OnReload func(keys int)
 
-	current   atomic.Value // *KeySet
-	nextCheck int64        // Unix nanoseconds; atomic
-	mu        sync.Mutex   // serialises reloads
-	stamps    []string     // per file: "mtime/size", or the stat error
-	lastErr   string
+	current atomic.Value     // *KeySet
+	watch   *filewatch.Watch // the key files'; nil when there is none
 }
 
 // NewKeyRing parses every key. Errors name the key's index and field, as
 // in "keys[1].secret: ...".
 func NewKeyRing(specs []KeySpec, every time.Duration) (*KeyRing, error) {
-	r := &KeyRing{specs: specs, every: every}
+	r := &KeyRing{specs: specs}
+	var files []string
 	for _, s := range specs {
 		for _, f := range []string{s.SecretFile, s.PrivateKeyFile, s.PublicKeyFile} {
 			if f != "" {
-				r.files = append(r.files, f)
+				files = append(files, f)
 			}
 		}
 	}
-	r.stamps = r.stat()
-	ks, err := loadKeySet(specs)
+	if len(files) == 0 {
+		if err := r.load(); err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
+	w, err := filewatch.New(filewatch.Options{
+		Files: files,
+		Every: every,
+		// The key files' own errors say which key they belong to: a
+		// missing file is reported by loading it.
+		Load:     func(statErr error) error { return r.load() },
+		Reloaded: func() { r.reloaded() },
+		Problem:  func(msg string) { r.logProblem(msg) },
+	})
 	if err != nil {
 		return nil, err
 	}
-	r.current.Store(ks)
-	atomic.StoreInt64(&r.nextCheck, time.Now().Add(every).UnixNano())
+	r.watch = w
 	return r, nil
+}
+
+// SetClock makes the ring read the time from now instead of time.Now and
+// schedules the next key files check one interval after now(). It exists
+// for tests; call it before the ring is used. A ring without files has no
+// use for a clock.
+func (r *KeyRing) SetClock(now func() time.Time) {
+	if r.watch != nil {
+		r.watch.SetClock(now)
+	}
+}
+
+// load parses the keys and swaps them in when they are all valid.
+func (r *KeyRing) load() error {
+	ks, err := loadKeySet(r.specs)
+	if err != nil {
+		return err
+	}
+	r.current.Store(ks)
+	return nil
+}
+
+// reloaded reports a key set swapped in from the files.
+func (r *KeyRing) reloaded() {
+	if r.OnReload != nil {
+		ks, _ := r.current.Load().(*KeySet)
+		r.OnReload(len(ks.Keys()))
+	}
+}
+
+func (r *KeyRing) logProblem(msg string) {
+	if r.Logf != nil {
+		r.Logf("key files changed but cannot be loaded, keeping the previous keys: %s", msg)
+	}
 }
 
 func loadKeySet(specs []KeySpec) (*KeySet, error) {
@@ -77,79 +119,28 @@ func loadKeySet(specs []KeySpec) (*KeySet, error) {
 }
 
 // Reloads reports whether the ring watches any file.
-func (r *KeyRing) Reloads() bool { return len(r.files) > 0 }
+func (r *KeyRing) Reloads() bool { return r.watch != nil }
 
 // NextCheck is when Current will next look at the key files; the zero
 // time when the ring watches no file. Whatever is derived from the current
 // key set may be reused until then without calling Current.
 func (r *KeyRing) NextCheck() time.Time {
-	if len(r.files) == 0 {
+	if r.watch == nil {
 		return time.Time{}
 	}
-	return time.Unix(0, atomic.LoadInt64(&r.nextCheck))
+	return time.Unix(0, atomic.LoadInt64(&r.watch.Next))
 }
 
 // Current returns the key set in force, re-reading the key files first when
-// the check interval has passed and one of them changed.
+// the check interval has passed and one of them changed. The test for being
+// due is written out here: it runs on every verification, and a call into
+// filewatch would cost a frame.
 func (r *KeyRing) Current() *KeySet {
-	if len(r.files) > 0 {
-		now := time.Now().UnixNano()
-		next := atomic.LoadInt64(&r.nextCheck)
-		if now >= next && atomic.CompareAndSwapInt64(&r.nextCheck, next, now+int64(r.every)) {
-			r.reload()
+	if w := r.watch; w != nil {
+		if now := w.Now().UnixNano(); now >= atomic.LoadInt64(&w.Next) {
+			w.Check(now)
 		}
 	}
 	ks, _ := r.current.Load().(*KeySet)
 	return ks
-}
-
-func (r *KeyRing) reload() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	stamps := r.stat()
-	if equalStrings(stamps, r.stamps) {
-		return
-	}
-	r.stamps = stamps
-	ks, err := loadKeySet(r.specs)
-	if err != nil {
-		// Keep the last good keys; report each distinct problem once.
-		if msg := err.Error(); msg != r.lastErr {
-			r.lastErr = msg
-			if r.Logf != nil {
-				r.Logf("key files changed but cannot be loaded, keeping the previous keys: %s", msg)
-			}
-		}
-		return
-	}
-	r.lastErr = ""
-	r.current.Store(ks)
-	if r.OnReload != nil {
-		r.OnReload(len(ks.Keys()))
-	}
-}
-
-func (r *KeyRing) stat() []string {
-	out := make([]string, len(r.files))
-	for i, f := range r.files {
-		fi, err := os.Stat(f)
-		if err != nil {
-			out[i] = "error: " + err.Error()
-			continue
-		}
-		out[i] = fmt.Sprintf("%d/%d", fi.ModTime().UnixNano(), fi.Size())
-	}
-	return out
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/tokengate/tokengate/tokens"
 )
 
-func writeFile(t *testing.T, path, content string, mtime time.Time) {
+func writeFile(t testing.TB, path, content string, mtime time.Time) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
@@ -23,22 +23,29 @@ func writeFile(t *testing.T, path, content string, mtime time.Time) {
 	}
 }
 
+// TestKeyRingReload: the key files are re-read when they change, once the
+// check interval has passed on the ring's clock; a file that cannot be used
+// keeps the last good keys, and each problem is logged once.
 func TestKeyRingReload(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "secret")
 	old := time.Now().Add(-time.Hour)
 	writeFile(t, file, testSecret, old)
-	ring, err := tokens.NewKeyRing([]tokens.KeySpec{{ID: "k1", Algorithm: "HS256", SecretFile: file}}, time.Millisecond)
+	ring, err := tokens.NewKeyRing([]tokens.KeySpec{{ID: "k1", Algorithm: "HS256", SecretFile: file}}, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var logged []string
 	ring.Logf = func(format string, args ...any) { logged = append(logged, fmt.Sprintf(format, args...)) }
+	reloads := 0
+	ring.OnReload = func(keys int) { reloads++ }
 	if !ring.Reloads() {
 		t.Fatal("a ring with a key file reloads")
 	}
+	// One clock for the ring's checks and the tokens' lifetimes.
 	c := &clock{now: time.Now()}
-	s, err := tokens.NewService(tokens.Options{Keys: ring, Issuer: "tokengate", AccessLifetime: time.Minute, RefreshLifetime: time.Hour, Now: c.Now})
+	ring.SetClock(c.Now)
+	s, err := tokens.NewService(tokens.Options{Keys: ring, Issuer: "tokengate", AccessLifetime: time.Hour, RefreshLifetime: time.Hour, Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,38 +55,50 @@ func TestKeyRingReload(t *testing.T) {
 	}
 	first := ring.Current()
 
+	const (
+		keep   = "keep"   // leave the file alone
+		remove = "remove" // remove the file
+	)
 	steps := []struct {
 		desc        string
-		content     string // "" = remove the file
+		content     string // or keep, or remove
+		mtime       time.Duration
+		advance     time.Duration // the clock moves this much first
 		oldVerifies bool
 		sameKeys    bool
 		logs        int // lines logged so far
+		reloads     int // key sets swapped in so far
 	}{
-		{desc: "unchanged", content: testSecret, oldVerifies: true, sameKeys: true},
-		{desc: "secret rotated in place", content: strings.Repeat("n", 40), oldVerifies: false},
-		{desc: "file becomes invalid: last good keys stay", content: "short", oldVerifies: false, sameKeys: true, logs: 1},
-		{desc: "touched, same problem: logged once", content: "short", oldVerifies: false, sameKeys: true, logs: 1},
-		{desc: "file removed: last good keys stay", content: "", oldVerifies: false, sameKeys: true, logs: 2},
-		{desc: "old secret back", content: testSecret, oldVerifies: true, logs: 2},
+		{desc: "unchanged", content: testSecret, advance: time.Minute, oldVerifies: true, sameKeys: true},
+		{desc: "secret rotated, check not due", content: strings.Repeat("n", 40), mtime: time.Minute, advance: time.Minute - time.Nanosecond, oldVerifies: true, sameKeys: true},
+		{desc: "check due: rotated secret in force", content: keep, advance: time.Nanosecond, oldVerifies: false, reloads: 1},
+		{desc: "file becomes invalid: last good keys stay", content: "short", mtime: 2 * time.Minute, advance: time.Minute, oldVerifies: false, sameKeys: true, logs: 1, reloads: 1},
+		{desc: "touched, same problem: logged once", content: "short", mtime: 3 * time.Minute, advance: time.Minute, oldVerifies: false, sameKeys: true, logs: 1, reloads: 1},
+		{desc: "file removed: last good keys stay", content: remove, advance: time.Minute, oldVerifies: false, sameKeys: true, logs: 2, reloads: 1},
+		{desc: "still removed: nothing new", content: keep, advance: time.Minute, oldVerifies: false, sameKeys: true, logs: 2, reloads: 1},
+		{desc: "old secret back", content: testSecret, mtime: 4 * time.Minute, advance: time.Minute, oldVerifies: true, logs: 2, reloads: 2},
 	}
 	prev := first
-	for i, step := range steps {
+	for _, step := range steps {
 		t.Run(step.desc, func(t *testing.T) {
-			mtime := old.Add(time.Duration(i+1) * time.Minute)
-			if step.desc == "unchanged" {
-				mtime = old
+			switch step.content {
+			case keep:
+			case remove:
+				if err := os.Remove(file); err != nil {
+					t.Fatal(err)
+				}
+			default:
+				writeFile(t, file, step.content, old.Add(step.mtime))
 			}
-			if step.content == "" {
-				_ = os.Remove(file)
-			} else {
-				writeFile(t, file, step.content, mtime)
-			}
-			time.Sleep(2 * time.Millisecond)
+			c.now = c.now.Add(step.advance)
 			cur := ring.Current()
 			if (cur == prev) != step.sameKeys {
 				t.Fatalf("key set replaced = %v, want %v", cur != prev, !step.sameKeys)
 			}
 			prev = cur
+			if want := c.now.Add(time.Minute); step.advance == time.Minute && !ring.NextCheck().Equal(want) {
+				t.Errorf("NextCheck = %v, want a minute after the check, %v", ring.NextCheck(), want)
+			}
 			_, err := s.Verify(before, tokens.Access)
 			if (err == nil) != step.oldVerifies {
 				t.Fatalf("old token verifies: %v (%v), want %v", err == nil, err, step.oldVerifies)
@@ -87,7 +106,13 @@ func TestKeyRingReload(t *testing.T) {
 			if len(logged) != step.logs {
 				t.Fatalf("logged %d lines, want %d: %q", len(logged), step.logs, logged)
 			}
+			if reloads != step.reloads {
+				t.Fatalf("OnReload told of %d reloads, want %d", reloads, step.reloads)
+			}
 			for _, line := range logged {
+				if !strings.HasPrefix(line, "key files changed but cannot be loaded, keeping the previous keys: keys[0].secretFile: ") {
+					t.Errorf("log line %q", line)
+				}
 				if strings.Contains(line, testSecret) || strings.Contains(line, "short") && !strings.Contains(line, "bytes") {
 					t.Fatalf("log leaks key material: %s", line)
 				}
@@ -242,7 +267,8 @@ func TestKeyRingNextCheck(t *testing.T) {
 			}
 			next := ring.NextCheck()
 			if test.zero {
-				if !next.IsZero() {
+				ring.SetClock(time.Now) // no file: no use for a clock
+				if !next.IsZero() || !ring.NextCheck().IsZero() {
 					t.Fatalf("NextCheck = %v, want the zero time", next)
 				}
 				return
@@ -250,6 +276,53 @@ func TestKeyRingNextCheck(t *testing.T) {
 			if next.Before(before) || next.After(time.Now().Add(time.Minute)) {
 				t.Fatalf("NextCheck = %v, want within a minute from %v", next, before)
 			}
+			c := &clock{now: time.Unix(1_800_000_000, 0)}
+			ring.SetClock(c.Now)
+			if next := ring.NextCheck(); !next.Equal(c.now.Add(time.Minute)) {
+				t.Fatalf("NextCheck after SetClock = %v, want a minute after %v", next, c.now)
+			}
 		})
+	}
+}
+
+// BenchmarkKeyRingCurrent is the request path's key set lookup: Current
+// checks the key files when due, so what it costs when not due is paid on
+// every verification (NextCheck, which never checks, on every decision
+// memoised). Under the interpreter: `scripts/yaegi-test.sh -run '^$' -bench
+// KeyRingCurrent -benchmem -- github.com/tokengate/tokengate/tokens`.
+func BenchmarkKeyRingCurrent(b *testing.B) {
+	file := filepath.Join(b.TempDir(), "secret")
+	writeFile(b, file, testSecret, time.Now().Add(-time.Hour))
+	specs := []struct {
+		name string
+		spec tokens.KeySpec
+	}{
+		{name: "no file", spec: tokens.KeySpec{ID: "k1", Algorithm: "HS256", Secret: testSecret}},
+		{name: "file not due", spec: tokens.KeySpec{ID: "k1", Algorithm: "HS256", SecretFile: file}},
+	}
+	ops := []struct {
+		name string
+		op   func(r *tokens.KeyRing) bool
+	}{
+		{name: "Current", op: func(r *tokens.KeyRing) bool { return r.Current() != nil }},
+		{name: "NextCheck", op: func(r *tokens.KeyRing) bool { r.NextCheck(); return true }},
+	}
+	for _, o := range ops {
+		for _, sp := range specs {
+			b.Run(o.name+"/"+sp.name, func(b *testing.B) {
+				ring, err := tokens.NewKeyRing([]tokens.KeySpec{sp.spec}, time.Hour)
+				if err != nil {
+					b.Fatal(err)
+				}
+				op := o.op
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if !op(ring) {
+						b.Fatal(o.name, " failed")
+					}
+				}
+			})
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sort"
 	"strconv"
@@ -20,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tokengate/tokengate/filewatch"
 	"github.com/tokengate/tokengate/permissions"
 )
 
@@ -106,8 +108,10 @@ type entry struct {
 // for concurrent use. The users file is checked on the request path, at
 // most once per check interval; no goroutine is started.
 type Store struct {
-	nextCheck int64 // unix nanoseconds of the next file check; atomic
-	version   int64 // counts the users swapped in from the file; atomic
+	// The int64s read atomically come first: 64-bit aligned on 32-bit
+	// platforms.
+	version int64 // counts the users swapped in from the file; atomic
+	never   int64 // math.MaxInt64, NextCheck's answer without a users file
 
 	// Logf, when set, is told about problems with the users file (once per
 	// distinct problem), and Infof about successful reloads. Messages never
@@ -118,19 +122,18 @@ type Store struct {
 	// the number of users in all (for the audit trail).
 	OnReload func(users int)
 
-	file   string
-	where  string // `usersFile "path"`, for messages
-	every  time.Duration
-	now    func() time.Time
-	dummy  *Hash
-	config []*entry
+	file  string
+	where string           // `usersFile "path"`, for messages
+	watch *filewatch.Watch // the users file's; nil without one
+	// nextCheck is &watch.Next, or &never without a users file: NextCheck
+	// is then a single load, without a branch (a frame slot under Yaegi).
+	nextCheck *int64
+	dummy     *Hash
+	config    []*entry
 
-	mu       sync.RWMutex
-	byLogin  map[string]*entry
-	byID     map[int64]*entry
-	fileMod  int64 // modification time (unix nanoseconds) of the file last read
-	fileSize int64
-	problem  string // the last problem reported, "" when the file is fine
+	mu      sync.RWMutex
+	byLogin map[string]*entry
+	byID    map[int64]*entry
 }
 
 // NewStore validates the configured users and, when file is not empty,
@@ -153,17 +156,14 @@ func NewStore(specs []Spec, file string, checkEvery time.Duration) (*Store, erro
 	if err != nil {
 		return nil, err
 	}
-	if checkEvery < 0 {
-		checkEvery = 0
-	}
 	s := &Store{
 		file:   file,
 		where:  fmt.Sprintf("usersFile %q", file),
-		every:  checkEvery,
-		now:    time.Now,
 		dummy:  dummy,
 		config: config,
+		never:  math.MaxInt64,
 	}
+	s.nextCheck = &s.never
 	byLogin, byID, err := buildIndex(config, nil)
 	if err != nil {
 		return nil, err
@@ -171,22 +171,30 @@ func NewStore(specs []Spec, file string, checkEvery time.Duration) (*Store, erro
 	s.byLogin = byLogin
 	s.byID = byID
 	if file != "" {
-		if _, err := s.refresh(true); err != nil {
+		w, err := filewatch.New(filewatch.Options{
+			Files:    []string{file},
+			Every:    checkEvery,
+			Load:     func(statErr error) error { return s.loadFile(statErr) },
+			Reloaded: func() { s.reloaded() },
+			Problem:  func(msg string) { s.logf("%s; keeping the last good users", msg) },
+		})
+		if err != nil {
 			return nil, err
 		}
+		s.watch = w
+		s.nextCheck = &w.Next
 	}
-	s.nextCheck = s.now().UnixNano() + int64(s.every)
 	return s, nil
 }
 
 // SetClock makes the store read the time from now instead of time.Now and
 // schedules the next users file check one interval after now(). It exists
-// for tests; call it before the store is used.
+// for tests; call it before the store is used. Without a users file the
+// store has no use for a clock.
 func (s *Store) SetClock(now func() time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.now = now
-	atomic.StoreInt64(&s.nextCheck, now().UnixNano()+int64(s.every))
+	if s.watch != nil {
+		s.watch.SetClock(now)
+	}
 }
 
 // Authenticate checks a login and password; the login must match exactly
@@ -252,72 +260,55 @@ func (s *Store) Peek(id int64) *User {
 
 // checkFile re-reads the users file when it is due for a check and has
 // changed. A file that became unreadable or invalid leaves the last good
-// users in place.
+// users in place. The test for being due is written out here: it runs on
+// every request, and a call into filewatch would cost a frame.
 func (s *Store) checkFile() {
-	if s.file == "" {
+	w := s.watch
+	if w == nil {
 		return
 	}
-	now := s.now().UnixNano()
-	if now < atomic.LoadInt64(&s.nextCheck) {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if now < atomic.LoadInt64(&s.nextCheck) {
-		return // another request checked meanwhile
-	}
-	atomic.StoreInt64(&s.nextCheck, now+int64(s.every))
-	changed, err := s.refresh(false)
-	if err != nil {
-		if msg := err.Error(); msg != s.problem {
-			s.problem = msg
-			s.logf("%s; keeping the last good users", msg)
-		}
-		return
-	}
-	if changed {
-		s.problem = ""
-		s.infof("%s: reloaded, now %d user(s) in all", s.where, len(s.byLogin))
-		if s.OnReload != nil {
-			s.OnReload(len(s.byLogin))
-		}
+	if now := w.Now().UnixNano(); now >= atomic.LoadInt64(&w.Next) {
+		w.Check(now)
 	}
 }
 
-// refresh reads the users file if force is set or its modification time
-// or size changed, and swaps in the new users when it is valid. It reports
-// whether users were swapped in. The caller holds s.mu or has the store to
-// itself.
-func (s *Store) refresh(force bool) (bool, error) {
-	fi, err := os.Stat(s.file)
-	if err != nil {
-		return false, fmt.Errorf("%s: %v", s.where, err)
+// loadFile reads the users file and swaps in its users when they are
+// valid; statErr is the watch's (see filewatch.Options.Load). Only the
+// watch calls it, one call at a time.
+func (s *Store) loadFile(statErr error) error {
+	if statErr != nil {
+		return fmt.Errorf("%s: %v", s.where, statErr)
 	}
-	mod := fi.ModTime().UnixNano()
-	size := fi.Size()
-	if !force && mod == s.fileMod && size == s.fileSize {
-		return false, nil
-	}
-	// Remember this version even if it is invalid, so that it is read
-	// (and reported) once rather than at every check.
-	s.fileMod = mod
-	s.fileSize = size
 	specs, err := readFile(s.file, s.where)
 	if err != nil {
-		return false, err
+		return err
 	}
 	entries, err := load(specs, s.where+": users")
 	if err != nil {
-		return false, err
+		return err
 	}
 	byLogin, byID, err := buildIndex(s.config, entries)
 	if err != nil {
-		return false, err
+		return err
 	}
+	s.mu.Lock()
 	s.byLogin = byLogin
 	s.byID = byID
+	s.mu.Unlock()
+	// After the swap: whoever sees the new version finds the new users.
 	atomic.AddInt64(&s.version, 1)
-	return true, nil
+	return nil
+}
+
+// reloaded reports a reload of the users file.
+func (s *Store) reloaded() {
+	s.mu.RLock()
+	n := len(s.byLogin)
+	s.mu.RUnlock()
+	s.infof("%s: reloaded, now %d user(s) in all", s.where, n)
+	if s.OnReload != nil {
+		s.OnReload(n)
+	}
 }
 
 // Reloads reports whether the users can change: a users file is watched.
@@ -332,9 +323,10 @@ func (s *Store) Version() int64 {
 }
 
 // NextCheck returns when the users file is next due for a check, in Unix
-// nanoseconds: until then the users cannot change.
+// nanoseconds: until then the users cannot change. Without a users file
+// they never change: math.MaxInt64.
 func (s *Store) NextCheck() int64 {
-	return atomic.LoadInt64(&s.nextCheck)
+	return atomic.LoadInt64(s.nextCheck)
 }
 
 // logf and infof call Logf and Infof with the arguments spread: under Yaegi,

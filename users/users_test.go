@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -518,6 +519,123 @@ func TestUsersFileReload(t *testing.T) {
 	clock.Add(time.Minute)
 	expect("unchanged", "dave", "a-pw", nil)
 	expectLogs("unchanged")
+}
+
+// TestUsersFileVersionAndNextCheck: Version changes with each set of users
+// swapped in, and NextCheck is when the file is next checked (never without
+// a file), one interval after each check on the store's clock.
+func TestUsersFileVersionAndNextCheck(t *testing.T) {
+	h := hashOf(t, "pw")
+	noFile := newStore(t, []users.Spec{{ID: 1, Login: "alice", PasswordHash: h}}, "", time.Minute)
+	noFile.SetClock(time.Now) // no file: no use for a clock
+	if noFile.Reloads() || noFile.NextCheck() != math.MaxInt64 || noFile.Version() != 0 {
+		t.Errorf("no file: Reloads %v, NextCheck %d, Version %d; want false, MaxInt64, 0", noFile.Reloads(), noFile.NextCheck(), noFile.Version())
+	}
+
+	path := filepath.Join(t.TempDir(), "users.json")
+	mtime := time.Now().Add(-time.Hour)
+	writeFile(t, path, `[`+userJSON(2, "bob", h)+`]`, mtime)
+	s := newStore(t, nil, path, time.Minute)
+	if !s.Reloads() {
+		t.Fatal("a store with a users file reloads")
+	}
+	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	s.SetClock(clock.Now)
+	if got, want := s.NextCheck(), clock.Now().Add(time.Minute).UnixNano(); got != want {
+		t.Fatalf("NextCheck after SetClock = %d, want %d", got, want)
+	}
+	version := s.Version()
+	steps := []struct {
+		desc    string
+		content string // "" leaves the file alone
+		advance time.Duration
+		changed bool // Version changed
+	}{
+		{desc: "not due", content: `[` + userJSON(3, "carol", h) + `]`, advance: time.Minute - time.Nanosecond},
+		{desc: "due: changed", advance: time.Nanosecond, changed: true},
+		{desc: "due: unchanged", advance: time.Minute},
+		{desc: "invalid file", content: `[`, advance: time.Minute},
+		{desc: "valid again", content: `[` + userJSON(4, "dave", h) + `]`, advance: time.Minute, changed: true},
+	}
+	for i, step := range steps {
+		t.Run(step.desc, func(t *testing.T) {
+			if step.content != "" {
+				writeFile(t, path, step.content, mtime.Add(time.Duration(i+1)*time.Second))
+			}
+			before := s.NextCheck()
+			clock.Add(step.advance)
+			got := s.Version()
+			if (got != version) != step.changed {
+				t.Errorf("Version %d -> %d, want changed %v", version, got, step.changed)
+			}
+			version = got
+			due := clock.Now().UnixNano() >= before
+			if want := clock.Now().Add(time.Minute).UnixNano(); due && s.NextCheck() != want {
+				t.Errorf("NextCheck after a check = %d, want %d", s.NextCheck(), want)
+			}
+			if !due && s.NextCheck() != before {
+				t.Errorf("NextCheck moved without a check: %d, want %d", s.NextCheck(), before)
+			}
+		})
+	}
+}
+
+// TestUsersFileRemovedAndRestored: a file that comes back after it was
+// removed is read again, even with its old modification time and size, and
+// a second removal is reported again.
+func TestUsersFileRemovedAndRestored(t *testing.T) {
+	h := hashOf(t, "pw")
+	path := filepath.Join(t.TempDir(), "users.json")
+	mtime := time.Now().Add(-time.Hour)
+	content := `[` + userJSON(2, "bob", h) + `]`
+	writeFile(t, path, content, mtime)
+	s := newStore(t, nil, path, time.Minute)
+	clock := &fakeClock{t: time.Now()}
+	s.SetClock(clock.Now)
+	logs := &logRecorder{}
+	s.Logf = logs.Logf
+	s.Infof = logs.Logf
+	reloads := 0
+	s.OnReload = func(n int) { reloads += n }
+	steps := []struct {
+		desc    string
+		remove  bool
+		restore bool
+		want    []string // log lines, in part
+	}{
+		{desc: "removed", remove: true, want: []string{fmt.Sprintf("usersFile %q: stat %s: ", path, path), "; keeping the last good users"}},
+		{desc: "still removed"},
+		{desc: "restored as it was", restore: true, want: []string{fmt.Sprintf("usersFile %q: reloaded, now 1 user(s) in all", path)}},
+		{desc: "removed again", remove: true, want: []string{"; keeping the last good users"}},
+	}
+	for _, step := range steps {
+		t.Run(step.desc, func(t *testing.T) {
+			if step.remove {
+				if err := os.Remove(path); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if step.restore {
+				writeFile(t, path, content, mtime)
+			}
+			clock.Add(time.Minute)
+			if u := s.Peek(2); u == nil || u.Login != "bob" {
+				t.Fatalf("Peek(2) = %+v: the last good users are lost", u)
+			}
+			got := strings.Join(logs.take(), "\n")
+			for _, want := range step.want {
+				if !strings.Contains(got, want) {
+					t.Errorf("logs %q do not contain %q", got, want)
+				}
+			}
+			if len(step.want) == 0 && got != "" {
+				t.Errorf("logs %q, want none", got)
+			}
+		})
+	}
+	if reloads != 1 {
+		t.Errorf("OnReload told of %d users, want 1 (one reload of one user)", reloads)
+	}
 }
 
 func TestUsersFileCheckEveryZeroChecksEveryCall(t *testing.T) {
