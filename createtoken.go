@@ -106,9 +106,10 @@ func (g *gate) createTarget(caller *identity, userID int64) (users.User, error) 
 // both caller and user may have; asking for more is refused, never cut.
 func narrow(caller *identity, u users.User, body map[string]any) (tokens.Claims, error) {
 	claims := userClaims(u)
-	claims.Actions = permissions.IntersectActions(caller.actions, u.Actions)
-	claims.NetworkIDs = permissions.IntersectIDs(caller.networkIDs, u.NetworkIDs)
-	claims.DeviceTypeIDs = permissions.IntersectIDs(caller.deviceTypeIDs, u.DeviceTypeIDs)
+	claims.Actions = caller.actions
+	claims.NetworkIDs = caller.networkIDs
+	claims.DeviceTypeIDs = caller.deviceTypeIDs
+	within(&claims, &u)
 	if v := body["actions"]; v != nil {
 		requested, err := actionsField(v)
 		if err != nil {

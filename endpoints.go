@@ -408,17 +408,23 @@ func refreshedClaims(g *gate, rc *tokens.Claims, u *users.User, claims *tokens.C
 	claims.Type = tokens.Access
 	claims.ActorID = rc.ActorID
 	claims.SessionID = rc.SessionID
-	claims.Actions = permissions.IntersectActions(rc.Actions, u.Actions)
-	claims.NetworkIDs = permissions.IntersectIDs(rc.NetworkIDs, u.NetworkIDs)
-	claims.DeviceTypeIDs = permissions.IntersectIDs(rc.DeviceTypeIDs, u.DeviceTypeIDs)
+	claims.Actions = rc.Actions
+	claims.NetworkIDs = rc.NetworkIDs
+	claims.DeviceTypeIDs = rc.DeviceTypeIDs
+	within(claims, u)
 	if rc.ActorID != 0 && rc.ActorID != rc.UserID {
 		if a := g.users.Peek(rc.ActorID); a != nil {
-			// Nor more than the minter may grant today.
-			claims.Actions = permissions.IntersectActions(claims.Actions, a.Actions)
-			claims.NetworkIDs = permissions.IntersectIDs(claims.NetworkIDs, a.NetworkIDs)
-			claims.DeviceTypeIDs = permissions.IntersectIDs(claims.DeviceTypeIDs, a.DeviceTypeIDs)
+			within(claims, a) // nor more than the minter may grant today
 		}
 	}
+}
+
+// within narrows the actions, networks and device types of c to those u
+// has: the one narrowing of refresh and /token/create.
+func within(c *tokens.Claims, u *users.User) {
+	c.Actions = permissions.IntersectActions(c.Actions, u.Actions)
+	c.NetworkIDs = permissions.IntersectIDs(c.NetworkIDs, u.NetworkIDs)
+	c.DeviceTypeIDs = permissions.IntersectIDs(c.DeviceTypeIDs, u.DeviceTypeIDs)
 }
 
 // rotateRefresh spends the presented refresh token for a new one of the same
