@@ -1,26 +1,26 @@
 package tokengate
 
 import (
-	"sync/atomic"
 	"time"
 
 	"github.com/patrickmn/go-cache"
+
+	"github.com/tokengate/tokengate/bounded"
 )
 
 // tokenCache keeps verified access tokens, keyed by the token itself, so
 // that a repeated token costs a lookup instead of a signature check.
 //
 // Entries never outlive the token's exp nor the configured TTL. The cache
-// is bounded: when full, expired entries are swept (at most once a second,
-// so a flood cannot make every request pay for a sweep) and, if it is still
-// full, new tokens are verified but not cached. go-cache runs without its
-// janitor goroutine: Traefik builds a middleware per router and per reload,
-// and goroutines started in New would leak.
+// is bounded (package bounded): when full, expired entries are swept (at
+// most once a second, so a flood cannot make every request pay for a sweep)
+// and, if it is still full, new tokens are verified but not cached.
+// go-cache runs without its janitor goroutine: Traefik builds a middleware
+// per router and per reload, and goroutines started in New would leak.
 type tokenCache struct {
-	items     *cache.Cache
-	ttl       time.Duration
-	max       int
-	nextSweep int64 // Unix nanoseconds; atomic
+	items *cache.Cache
+	ttl   time.Duration
+	bound *bounded.Admission
 }
 
 // newTokenCache returns nil (no caching) when ttl or max is zero.
@@ -28,7 +28,12 @@ func newTokenCache(ttl time.Duration, limit int) *tokenCache {
 	if ttl <= 0 || limit <= 0 {
 		return nil
 	}
-	return &tokenCache{items: cache.New(ttl, 0), ttl: ttl, max: limit}
+	items := cache.New(ttl, 0)
+	sweep := func(_ int64) int {
+		items.DeleteExpired()
+		return items.ItemCount()
+	}
+	return &tokenCache{items: items, ttl: ttl, bound: bounded.New(limit, sweep)}
 }
 
 func (c *tokenCache) get(token string) (*identity, bool) {
@@ -56,15 +61,8 @@ func (c *tokenCache) add(token string, id *identity, now time.Time) {
 	if ttl <= 0 {
 		return
 	}
-	if c.items.ItemCount() >= c.max {
-		next := atomic.LoadInt64(&c.nextSweep)
-		if now.UnixNano() < next || !atomic.CompareAndSwapInt64(&c.nextSweep, next, now.Add(time.Second).UnixNano()) {
-			return
-		}
-		c.items.DeleteExpired()
-		if c.items.ItemCount() >= c.max {
-			return
-		}
+	if c.items.ItemCount() >= c.bound.Max && !bounded.Room(c.bound, now.UnixNano()) {
+		return
 	}
 	c.items.Set(token, id, ttl)
 }

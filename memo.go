@@ -3,6 +3,8 @@ package tokengate
 import (
 	"sync"
 	"time"
+
+	"github.com/tokengate/tokengate/bounded"
 )
 
 // decisionMemo remembers that a request (method, path, Authorization
@@ -19,15 +21,14 @@ import (
 // allocations). Only allowed requests whose decision depends on nothing
 // but the request line are memoised; entries expire with the token, the
 // cache TTL and, for device routes, the directory's TTL. The memo is
-// bounded like the claims cache: when full, expired entries are swept at
-// most once a second, and if it is still full, nothing new is added.
+// bounded like the claims cache (package bounded): when full, expired
+// entries are swept at most once a second, and if it is still full, nothing
+// new is added.
 type decisionMemo struct {
 	mu     *sync.RWMutex
 	routes map[string]map[string]*decision // path -> Authorization value -> decision
 	count  int
-	max    int
-	// nextSweep is when a full memo may next be swept.
-	nextSweep time.Time
+	bound  *bounded.Admission
 }
 
 // decision is an allowed request: the path and the Authorization value are
@@ -46,7 +47,9 @@ func newDecisionMemo(limit int) *decisionMemo {
 	if limit <= 0 {
 		return nil
 	}
-	return &decisionMemo{mu: &sync.RWMutex{}, routes: map[string]map[string]*decision{}, max: limit}
+	m := &decisionMemo{mu: &sync.RWMutex{}, routes: map[string]map[string]*decision{}}
+	m.bound = bounded.New(limit, func(now int64) int { return m.sweep(time.Unix(0, now)) })
+	return m
 }
 
 // add stores d for path and authorization, replacing the entry of another
@@ -59,7 +62,7 @@ func (m *decisionMemo) add(path, authorization string, d *decision, now time.Tim
 		byAuth[authorization] = d
 		return
 	}
-	if m.count >= m.max && (now.Before(m.nextSweep) || !m.sweep(now)) {
+	if m.count >= m.bound.Max && !bounded.Room(m.bound, now.UnixNano()) {
 		return
 	}
 	if byAuth == nil {
@@ -70,11 +73,10 @@ func (m *decisionMemo) add(path, authorization string, d *decision, now time.Tim
 	m.count++
 }
 
-// sweep drops expired entries and reports whether there is room
-// afterwards. The caller holds the write lock, and calls it at most once a
-// second.
-func (m *decisionMemo) sweep(now time.Time) bool {
-	m.nextSweep = now.Add(time.Second)
+// sweep drops the entries expired at now and returns how many are left.
+// bounded.Room calls it, at most once a second, from add, which holds the
+// write lock.
+func (m *decisionMemo) sweep(now time.Time) int {
 	for path, byAuth := range m.routes {
 		for authorization, d := range byAuth {
 			if !now.Before(d.deadline) {
@@ -86,7 +88,7 @@ func (m *decisionMemo) sweep(now time.Time) bool {
 			delete(m.routes, path)
 		}
 	}
-	return m.count < m.max
+	return m.count
 }
 
 // clear forgets every decision, in place: ServeHTTP holds the map.

@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/patrickmn/go-cache"
+
+	"github.com/tokengate/tokengate/bounded"
 )
 
 // Errors returned by Lookup.
@@ -52,12 +54,12 @@ type Options struct {
 
 // Directory looks devices up. It is safe for concurrent use.
 type Directory struct {
-	opts      Options
-	client    *http.Client
-	cache     *cache.Cache
-	nextSweep int64 // Unix nanoseconds; atomic
-	lookups   int64 // lookups sent to the backend; atomic
-	failures  int64 // of those, the ones that did not answer a device or 404; atomic
+	opts     Options
+	client   *http.Client
+	cache    *cache.Cache
+	bound    *bounded.Admission // of cache
+	lookups  int64              // lookups sent to the backend; atomic
+	failures int64              // of those, the ones that did not answer a device or 404; atomic
 }
 
 // Stats returns how many lookups were sent to the backend, and how many of
@@ -105,6 +107,10 @@ func New(opts Options) (*Directory, error) {
 		},
 	}
 	d.cache = cache.New(opts.TTL, 0)
+	d.bound = bounded.New(opts.MaxEntries, func(_ int64) int {
+		d.cache.DeleteExpired()
+		return d.cache.ItemCount()
+	})
 	return d, nil
 }
 
@@ -196,21 +202,14 @@ func field(doc map[string]any, path string) string {
 	return ""
 }
 
-// remember caches a result unless the cache is full of live entries.
+// remember caches a result unless the cache is full of live entries
+// (package bounded).
 func (d *Directory) remember(id string, v any, ttl time.Duration) {
-	if ttl <= 0 || d.opts.MaxEntries == 0 {
+	if ttl <= 0 || d.bound.Max == 0 {
 		return
 	}
-	if d.cache.ItemCount() >= d.opts.MaxEntries {
-		now := time.Now()
-		next := atomic.LoadInt64(&d.nextSweep)
-		if now.UnixNano() < next || !atomic.CompareAndSwapInt64(&d.nextSweep, next, now.Add(time.Second).UnixNano()) {
-			return
-		}
-		d.cache.DeleteExpired()
-		if d.cache.ItemCount() >= d.opts.MaxEntries {
-			return
-		}
+	if d.cache.ItemCount() >= d.bound.Max && !bounded.Room(d.bound, time.Now().UnixNano()) {
+		return
 	}
 	d.cache.Set(id, v, ttl)
 }

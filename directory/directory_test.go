@@ -137,6 +137,26 @@ func TestLookupCacheBound(t *testing.T) {
 	}
 }
 
+// TestLookupCacheSweep fills the cache with an entry that then expires: the
+// next result sweeps it out and takes its place.
+func TestLookupCacheSweep(t *testing.T) {
+	var calls int64
+	srv := deviceAPI(t, &calls)
+	d := newDirectory(t, srv.URL+"/device/{deviceId}", func(o *directory.Options) {
+		o.MaxEntries = 1
+		o.TTL = 50 * time.Millisecond
+	})
+	_, _ = d.Lookup(context.Background(), "d1")
+	time.Sleep(60 * time.Millisecond)
+	for i := 0; i < 2; i++ {
+		_, _ = d.Lookup(context.Background(), "d9")
+	}
+	// d1 once, then d9 once: the expired d1 made room for it.
+	if got := atomic.LoadInt64(&calls); got != 2 {
+		t.Fatalf("lookups = %d, want 2", got)
+	}
+}
+
 func TestStaticOnly(t *testing.T) {
 	d := newDirectory(t, "", nil)
 	if _, err := d.Lookup(context.Background(), "d1"); !errors.Is(err, directory.ErrUnknownDevice) {
