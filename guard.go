@@ -216,7 +216,7 @@ func verify(g *gate, token string) (*identity, error) {
 	if _, err := checkHolders(g, &claims); err != nil {
 		return nil, err
 	}
-	names, values := headerValues(g.headers, &claims)
+	names, values := headerValues(&g.headerPlans, &claims)
 	id := &identity{
 		keys:          keys,
 		userID:        claims.UserID,

@@ -128,7 +128,7 @@ func underscoreSpellings(name string) []string {
 // token verified and under Yaegi each call costs. A header without a value
 // (the actor of a login's token) is left out: scrub has removed any client
 // copy, and the request path sets the rest without a check per header.
-func headerValues(headers []identityHeader, c *tokens.Claims) ([]string, [][]string) {
+func headerValues(plans *[2]headerPlan, c *tokens.Claims) ([]string, [][]string) {
 	var all [7]string
 	all[headerUserID] = strconv.FormatInt(c.UserID, 10)
 	all[headerLogin] = c.Login
@@ -136,21 +136,46 @@ func headerValues(headers []identityHeader, c *tokens.Claims) ([]string, [][]str
 	all[headerActions] = strings.Join(permissions.Names(c.Actions), ",")
 	all[headerNetworks] = strings.Join(c.NetworkIDs, ",")
 	all[headerDeviceTypes] = strings.Join(c.DeviceTypeIDs, ",")
+	// Not &plans[i]: Yaegi cannot take the address of an element of an
+	// array behind a pointer (CONTRIBUTING.md, traps).
+	names, kinds := plans[0].names, plans[0].kinds
 	if c.ActorID != 0 {
 		all[headerActorID] = strconv.FormatInt(c.ActorID, 10)
+		names = plans[1].names
+		kinds = plans[1].kinds
 	}
-	names := make([]string, 0, len(headers))
-	values := make([][]string, 0, len(headers))
-	for _, h := range headers {
-		if all[h.kind] == "" && h.kind == headerActorID {
-			continue
-		}
-		names = append(names, h.name)
+	flat := make([]string, len(kinds))
+	values := make([][]string, len(kinds))
+	for i, kind := range kinds {
+		flat[i] = all[kind]
 		// One-element slices with no spare capacity: forwarded requests
 		// share them, and an append downstream must copy, not write here.
-		values = append(values, []string{all[h.kind]})
+		values[i] = flat[i : i+1 : i+1]
 	}
 	return names, values
+}
+
+// headerPlan is the identity headers one kind of token sets, in order:
+// their names (shared by every identity, never changed) and the claim
+// each carries.
+type headerPlan struct {
+	names []string
+	kinds []int
+}
+
+// headerPlans returns the plans of a login's token (no actor header) and
+// of a minted one (every header).
+func headerPlans(headers []identityHeader) [2]headerPlan {
+	var plans [2]headerPlan
+	for _, h := range headers {
+		if h.kind != headerActorID {
+			plans[0].names = append(plans[0].names, h.name)
+			plans[0].kinds = append(plans[0].kinds, h.kind)
+		}
+		plans[1].names = append(plans[1].names, h.name)
+		plans[1].kinds = append(plans[1].kinds, h.kind)
+	}
+	return plans
 }
 
 // forward removes what scrub removes, sets the identity headers, which

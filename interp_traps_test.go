@@ -237,6 +237,28 @@ func TestInterpreterTrapVariadicFuncField(t *testing.T) {
 	}
 }
 
+// TestInterpreterTrapAddressInArrayPointer: under Yaegi v0.16.1, taking
+// the address of an element of an array reached through a pointer
+// (&p[i] with p *[2]T) is refused when the package loads ("cannot take
+// address of"), so the unsafe form cannot be written here. An element of
+// an array value or of a slice is addressable (headerValues copies the
+// plan's fields instead).
+func TestInterpreterTrapAddressInArrayPointer(t *testing.T) {
+	type plan struct{ names []string }
+	var plans [2]plan
+	plans[1].names = []string{"X-Auth-Actor-Id"}
+	inArray := &plans[1]
+	inSlice := &plans[:][1]
+	if inArray.names[0] != "X-Auth-Actor-Id" || inSlice.names[0] != "X-Auth-Actor-Id" {
+		t.Fatalf("got %v and %v", inArray.names, inSlice.names)
+	}
+	p := &plans
+	names := p[1].names // reading through the pointer is fine
+	if names[0] != "X-Auth-Actor-Id" {
+		t.Fatalf("got %v", names)
+	}
+}
+
 // TestInterpreterTrapUntypedShift: under Yaegi v0.16.1, `mask&(1<<uint(a))`
 // with a uint32 mask panics (reflect: Value.Uint on int Value): the untyped
 // 1 stays an int. The code writes uint32(1)<<uint32(a).

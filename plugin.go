@@ -128,6 +128,7 @@ type gate struct {
 	realm                string
 	headers              []identityHeader
 	headerNames          []string        // the headers' canonical names, for the hot path
+	headerPlans          [2]headerPlan   // what a login's and a minted token set (headerValues)
 	drop                 map[string]bool // canonical names removed from forwarded requests
 	forwardAuthorization bool
 	cache                *tokenCache
@@ -309,6 +310,7 @@ func (g *gate) compileGuard(config *Config) error {
 		return err
 	}
 	g.drop = dropSet(g.headers, config.KeepOverrideHeaders)
+	g.headerPlans = headerPlans(g.headers)
 	seen := map[string]bool{"Authorization": true}
 	for _, h := range g.headers {
 		g.headerNames = append(g.headerNames, h.name)
