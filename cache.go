@@ -36,7 +36,9 @@ func newTokenCache(ttl time.Duration, limit int) *tokenCache {
 	return &tokenCache{items: items, ttl: ttl, bound: bounded.New(limit, sweep)}
 }
 
-func (c *tokenCache) get(token string) (*identity, bool) {
+// cacheGet and cacheAdd are functions, not methods: they run for every
+// request the memo does not answer (CONTRIBUTING.md, the cost model).
+func cacheGet(c *tokenCache, token string) (*identity, bool) {
 	if c == nil {
 		return nil, false
 	}
@@ -50,7 +52,7 @@ func (c *tokenCache) get(token string) (*identity, bool) {
 
 // add caches id until its token expires or the TTL runs out, whichever
 // comes first.
-func (c *tokenCache) add(token string, id *identity, now time.Time) {
+func cacheAdd(c *tokenCache, token string, id *identity, now time.Time) {
 	if c == nil {
 		return
 	}

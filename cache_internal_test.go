@@ -30,7 +30,7 @@ func TestTokenCacheBounds(t *testing.T) {
 		t.Run(test.desc, func(t *testing.T) {
 			c := newTokenCache(test.ttl, test.max)
 			for i := 0; i < test.adds; i++ {
-				c.add("token-"+strconv.Itoa(i), &identity{expiresAt: test.expiresAt}, now)
+				cacheAdd(c, "token-"+strconv.Itoa(i), &identity{expiresAt: test.expiresAt}, now)
 			}
 			if got := c.len(); got != test.wantLen {
 				t.Fatalf("len = %d, want %d", got, test.wantLen)
@@ -43,12 +43,12 @@ func TestTokenCacheEntryLifetime(t *testing.T) {
 	c := newTokenCache(time.Hour, 10)
 	now := time.Now()
 	// The token expires in 1s: the entry must not outlive it, whatever the TTL.
-	c.add("short", &identity{expiresAt: now.Unix() + 1}, now)
-	if _, ok := c.get("short"); !ok {
+	cacheAdd(c, "short", &identity{expiresAt: now.Unix() + 1}, now)
+	if _, ok := cacheGet(c, "short"); !ok {
 		t.Fatal("fresh entry missing")
 	}
 	time.Sleep(1100 * time.Millisecond)
-	if _, ok := c.get("short"); ok {
+	if _, ok := cacheGet(c, "short"); ok {
 		t.Fatal("entry outlived its token")
 	}
 }
@@ -56,12 +56,12 @@ func TestTokenCacheEntryLifetime(t *testing.T) {
 func TestTokenCacheSweepsWhenFull(t *testing.T) {
 	c := newTokenCache(time.Hour, 2)
 	now := time.Now()
-	c.add("a", &identity{expiresAt: now.Unix() + 1}, now)
-	c.add("b", &identity{expiresAt: now.Unix() + 1}, now)
+	cacheAdd(c, "a", &identity{expiresAt: now.Unix() + 1}, now)
+	cacheAdd(c, "b", &identity{expiresAt: now.Unix() + 1}, now)
 	time.Sleep(1100 * time.Millisecond)
 	later := time.Now()
-	c.add("c", &identity{expiresAt: later.Unix() + 600}, later)
-	if _, ok := c.get("c"); !ok {
+	cacheAdd(c, "c", &identity{expiresAt: later.Unix() + 600}, later)
+	if _, ok := cacheGet(c, "c"); !ok {
 		t.Fatal("a full cache of expired entries must make room")
 	}
 }
@@ -87,7 +87,7 @@ func TestGuardCachesOnlyValidTokens(t *testing.T) {
 	if code := get(tokens[0]); code != 200 || g.cache.len() != 1 {
 		t.Fatalf("first use: %d, cache %d", code, g.cache.len())
 	}
-	if _, ok := g.cache.get(tokens[0]); !ok {
+	if _, ok := cacheGet(g.cache, tokens[0]); !ok {
 		t.Fatal("valid token not cached")
 	}
 	if code := get(tokens[0]); code != 200 || g.cache.len() != 1 {
@@ -245,7 +245,7 @@ func BenchmarkCacheAdd(b *testing.B) {
 	id := &identity{expiresAt: now.Unix() + 600}
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		c.add("token", id, now)
+		cacheAdd(c, "token", id, now)
 	}
 }
 
@@ -253,20 +253,20 @@ func BenchmarkCacheAddFull(b *testing.B) {
 	now := time.Unix(1_800_000_000, 0)
 	c := newTokenCache(time.Hour, 1)
 	id := &identity{expiresAt: now.Unix() + 600}
-	c.add("live", id, now)
+	cacheAdd(c, "live", id, now)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		c.add("token", id, now)
+		cacheAdd(c, "token", id, now)
 	}
 }
 
 func BenchmarkCacheGet(b *testing.B) {
 	now := time.Now()
 	c := newTokenCache(time.Hour, 1000)
-	c.add("token", &identity{expiresAt: now.Unix() + 600}, now)
+	cacheAdd(c, "token", &identity{expiresAt: now.Unix() + 600}, now)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		c.get("token")
+		cacheGet(c, "token")
 	}
 }
 

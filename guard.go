@@ -183,7 +183,7 @@ func identify(g *gate, token string) (*identity, int, error) {
 		return nil, fromVerify, tokens.ErrMissing
 	}
 	source := fromCache
-	id, ok := g.cache.get(token)
+	id, ok := cacheGet(g.cache, token)
 	if !ok || (g.keysReload && id.keys != g.tokens.Keys()) || (g.usersReload && id.usersVersion != g.users.Version()) {
 		source = fromVerify
 		var err error
@@ -232,7 +232,7 @@ func verify(g *gate, token string) (*identity, error) {
 		names:         names,
 		values:        values,
 	}
-	g.cache.add(token, id, time.Now())
+	cacheAdd(g.cache, token, id, time.Now())
 	return id, nil
 }
 

@@ -137,7 +137,8 @@ type gate struct {
 	memoMu               *sync.RWMutex                   // memo.mu, read by ServeHTTP
 	memoRoutes           map[string]map[string]*decision // memo.routes, read by ServeHTTP
 	devices              *directory.Directory
-	deviceTTL            time.Duration // how long a looked-up device may be trusted
+	staticDevices        map[string]directory.Device // devices.Static(), read by checkScope
+	deviceTTL            time.Duration               // how long a looked-up device may be trusted
 }
 
 // New validates the configuration and builds the middleware. Any error names
@@ -277,6 +278,7 @@ func (g *gate) compileGuard(config *Config) error {
 		return fmt.Errorf("deviceDirectory.%w", err)
 	}
 	g.deviceTTL = g.devices.TTL()
+	g.staticDevices = g.devices.Static()
 	if i := rules.FirstDeviceBinding(); i >= 0 && !g.devices.Enabled() {
 		where := fmt.Sprintf("rules[%d].deviceFrom", i)
 		if i >= len(config.Rules) {

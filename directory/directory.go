@@ -224,4 +224,9 @@ func (d *Directory) TTL() time.Duration {
 }
 
 // Enabled reports whether the directory can resolve anything.
+// Static returns the devices known without a lookup, for a caller that
+// reads them itself (a map index costs less than Lookup under Yaegi). The
+// map must not be changed.
+func (d *Directory) Static() map[string]Device { return d.opts.Static }
+
 func (d *Directory) Enabled() bool { return d.client != nil || len(d.opts.Static) > 0 }
