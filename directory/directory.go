@@ -223,10 +223,10 @@ func (d *Directory) TTL() time.Duration {
 	return d.opts.TTL
 }
 
-// Enabled reports whether the directory can resolve anything.
 // Static returns the devices known without a lookup, for a caller that
 // reads them itself (a map index costs less than Lookup under Yaegi). The
 // map must not be changed.
 func (d *Directory) Static() map[string]Device { return d.opts.Static }
 
+// Enabled reports whether the directory can resolve anything.
 func (d *Directory) Enabled() bool { return d.client != nil || len(d.opts.Static) > 0 }
