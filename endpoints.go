@@ -413,7 +413,7 @@ func refreshedClaims(g *gate, rc *tokens.Claims, u *users.User, claims *tokens.C
 	claims.DeviceTypeIDs = rc.DeviceTypeIDs
 	within(claims, u)
 	if rc.ActorID != 0 && rc.ActorID != rc.UserID {
-		if a := g.users.Peek(rc.ActorID); a != nil {
+		if a := users.Find(g.users, rc.ActorID); a != nil {
 			within(claims, a) // nor more than the minter may grant today
 		}
 	}

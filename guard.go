@@ -244,7 +244,7 @@ func verify(g *gate, token string) (*identity, error) {
 // It returns the token's user as the users store has it now (nil for a
 // DeviceHive user unknown here), for the caller that needs it next.
 func checkHolders(g *gate, c *tokens.Claims) (*users.User, error) {
-	u := g.users.Peek(c.UserID)
+	u := users.Find(g.users, c.UserID)
 	if c.FromDeviceHive && u != nil {
 		c.Login = u.Login
 		c.Role = u.Role
@@ -258,7 +258,7 @@ func checkHolders(g *gate, c *tokens.Claims) (*users.User, error) {
 	if c.ActorID == 0 || c.ActorID == c.UserID {
 		return u, nil
 	}
-	if err := holderState(g.users.Peek(c.ActorID), true, "the user who minted the token"); err != nil {
+	if err := holderState(users.Find(g.users, c.ActorID), true, "the user who minted the token"); err != nil {
 		return nil, err
 	}
 	return u, nil
