@@ -335,3 +335,67 @@ type UserConfig struct {
 	// DeviceTypeIDs are the device types the user may reach; "*" means all.
 	DeviceTypeIDs []string `json:"deviceTypeIds,omitempty"`
 }
+
+// CreateConfig returns the configuration with every default filled in.
+func CreateConfig() *Config {
+	return &Config{
+		BasePath:               "/token",
+		Issuer:                 "tokengate",
+		AccessTokenLifetime:    "30m",
+		RefreshTokenLifetime:   "4380h",
+		CreateMaxLifetime:      "4380h",
+		CookieCSRFHeader:       "X-Requested-With",
+		AllowedOrigins:         []string{},
+		MaxBodyBytes:           64 << 10,
+		Keys:                   []KeyConfig{},
+		Users:                  []UserConfig{},
+		UsersFileCheckInterval: "5s",
+		KeysFileCheckInterval:  "5s",
+		Rules:                  []RuleConfig{},
+		PublicPaths:            []string{},
+		Leeway:                 "30s",
+		MaxTokenBytes:          8 << 10,
+		Realm:                  "tokengate",
+		IdentityHeaders:        defaultIdentityHeaders(),
+		ForwardAuthorization:   true,
+		CacheTTL:               "5m",
+		CacheMaxEntries:        10000,
+		RefreshReuseGrace:      "10s",
+		MetricsAction:          "ManageConfiguration",
+		MetricsAllowedNetworks: []string{},
+		Throttle: ThrottleConfig{
+			FreeAttempts: 5, AddressFreeAttempts: 50, MaxDelay: "15m", ResetAfter: "12h", TrustedProxies: []string{},
+		},
+		Store: StoreConfig{
+			Redis:        RedisConfig{Endpoints: []string{}, Timeout: "500ms", KeyPrefix: "tokengate:"},
+			SyncInterval: "2s",
+			MaxStaleness: "30s",
+			MaxEntries:   100000,
+		},
+		DeviceDirectory: DeviceDirectory{
+			Devices:          []DeviceConfig{},
+			NetworkField:     "networkId",
+			DeviceTypeField:  "deviceTypeId",
+			Timeout:          "2s",
+			CacheTTL:         "1m",
+			NegativeCacheTTL: "10s",
+			CacheMaxEntries:  10000,
+		},
+	}
+}
+
+// defaultIdentityHeaders are the default identity header names. A client
+// copy of any of them is removed even when the configuration renames or
+// drops that header, so that a backend still reading a default name never
+// sees a value the gate did not set.
+func defaultIdentityHeaders() IdentityHeaders {
+	return IdentityHeaders{
+		UserID:      "X-Auth-User-Id",
+		Login:       "X-Auth-Login",
+		Role:        "X-Auth-Role",
+		Actions:     "X-Auth-Actions",
+		Networks:    "X-Auth-Networks",
+		DeviceTypes: "X-Auth-Device-Types",
+		ActorID:     "X-Auth-Actor-Id",
+	}
+}

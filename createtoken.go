@@ -53,7 +53,7 @@ func (g *gate) mint(r *http.Request, body map[string]any) (pair, error) {
 		return pair{}, err
 	}
 	claims.ActorID = caller.userID
-	now := time.Now()
+	now := g.now()
 	accessExp, err := expiryField(body, "expiration", now, g.createMaxAccess, g.createMaxAccess)
 	if err != nil {
 		return pair{}, err

@@ -374,7 +374,7 @@ func exchangeRefresh(g *gate, r *http.Request, body map[string]any, field string
 	if err != nil {
 		return pair{}, err
 	}
-	if err := checkRevoked(g.view, rc.SessionID, rc.UserID, rc.IssuedAt, time.Now().UnixNano()); err != nil {
+	if err := checkRevoked(g.view, rc.SessionID, rc.UserID, rc.IssuedAt, g.now().UnixNano()); err != nil {
 		return pair{}, err
 	}
 	var claims tokens.Claims
@@ -437,7 +437,7 @@ func rotateRefresh(g *gate, rc, next *tokens.Claims, access string) (pair, error
 	if err != nil {
 		return pair{}, err
 	}
-	now := time.Now()
+	now := g.now()
 	outcome, err := g.view.store.Spend(context.Background(), store.Spend{
 		Session: rc.SessionID, UserID: rc.UserID, Presented: rc.ID, Next: next.ID,
 		Now: now.UnixNano() / int64(time.Millisecond), Grace: g.reuseGrace.Milliseconds(), Expires: next.ExpiresAt,

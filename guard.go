@@ -129,7 +129,7 @@ func remember(g *gate, r *http.Request, token string, m *permissions.Match, matc
 	}
 	// Unix nanoseconds: integer compares are cheaper than time.Time
 	// methods under Yaegi.
-	now := time.Now().UnixNano()
+	now := g.now().UnixNano()
 	deadline := id.expiresAt * int64(time.Second)
 	if t := now + int64(g.cacheTTL); t < deadline {
 		deadline = t
@@ -182,16 +182,20 @@ func identify(g *gate, token string) (*identity, int, error) {
 	if token == "" {
 		return nil, fromVerify, tokens.ErrMissing
 	}
+	ns := g.now().UnixNano()
 	source := fromCache
 	id, ok := cacheGet(g.cache, token)
-	if !ok || (g.keysReload && id.keys != g.tokens.Keys()) || (g.usersReload && id.usersVersion != g.users.Version()) {
+	// The cache's entries expire with their tokens on the wall clock; the
+	// exp compare makes that hold on the gate's clock too (tests move it).
+	if !ok || id.expiresAt*int64(time.Second) <= ns ||
+		(g.keysReload && id.keys != g.tokens.Keys()) || (g.usersReload && id.usersVersion != g.users.Version()) {
 		source = fromVerify
 		var err error
 		if id, err = verify(g, token); err != nil {
 			return nil, source, err
 		}
 	}
-	if err := checkRevoked(g.view, id.sessionID, id.userID, id.issuedAt, time.Now().UnixNano()); err != nil {
+	if err := checkRevoked(g.view, id.sessionID, id.userID, id.issuedAt, ns); err != nil {
 		return nil, source, err
 	}
 	return id, source, nil
@@ -232,7 +236,7 @@ func verify(g *gate, token string) (*identity, error) {
 		names:         names,
 		values:        values,
 	}
-	cacheAdd(g.cache, token, id, time.Now())
+	cacheAdd(g.cache, token, id, g.now())
 	return id, nil
 }
 

@@ -44,22 +44,6 @@ const (
 	headerActorID
 )
 
-// defaultIdentityHeaders are the default identity header names. A client
-// copy of any of them is removed even when the configuration renames or
-// drops that header, so that a backend still reading a default name never
-// sees a value the gate did not set.
-func defaultIdentityHeaders() IdentityHeaders {
-	return IdentityHeaders{
-		UserID:      "X-Auth-User-Id",
-		Login:       "X-Auth-Login",
-		Role:        "X-Auth-Role",
-		Actions:     "X-Auth-Actions",
-		Networks:    "X-Auth-Networks",
-		DeviceTypes: "X-Auth-Device-Types",
-		ActorID:     "X-Auth-Actor-Id",
-	}
-}
-
 func identityHeaders(cfg IdentityHeaders) []identityHeader {
 	names := []string{cfg.UserID, cfg.Login, cfg.Role, cfg.Actions, cfg.Networks, cfg.DeviceTypes, cfg.ActorID}
 	var out []identityHeader

@@ -158,21 +158,23 @@ func TestKeyFileReloadThroughTheGate(t *testing.T) {
 	}
 	write(testSecret, time.Hour)
 	cfg := guardConfig()
+	cfg.Issuer = "tokengate-" + t.Name() // the gate's own sessions view: its clock moves
 	cfg.Keys = []tokengate.KeyConfig{{ID: "file-key", Algorithm: "HS256", SecretFile: file}}
 	cfg.KeysFileCheckInterval = "1s"
 	h, _ := newHandler(t, cfg)
+	clock := withClock(t, h)
 	oldToken, _ := login(t, h, "alice")
 	if code := get(t, h, oldToken); code != 418 {
 		t.Fatalf("before: %d", code)
 	}
 	write(strings.Repeat("r", 40), 30*time.Minute)
-	time.Sleep(1100 * time.Millisecond)
+	clock.advance(1100 * time.Millisecond)
 	if code := get(t, h, oldToken); code != 401 {
 		t.Fatalf("cached token of a replaced secret: %d", code)
 	}
 	newToken, _ := login(t, h, "alice")
 	write("broken", 10*time.Minute)
-	time.Sleep(1100 * time.Millisecond)
+	clock.advance(1100 * time.Millisecond)
 	if code := get(t, h, newToken); code != 418 {
 		t.Fatalf("a broken key file must keep the last good key: %d", code)
 	}

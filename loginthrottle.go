@@ -19,10 +19,11 @@ type loginThrottle struct {
 	counters  store.Counters
 	failOpen  bool // a store that cannot count lets logins through unthrottled
 	view      *view
+	now       func() time.Time // the gate's clock
 }
 
 // compileThrottle validates the throttle options.
-func compileThrottle(cfg ThrottleConfig, v *view) (*loginThrottle, error) {
+func compileThrottle(cfg ThrottleConfig, v *view, now func() time.Time) (*loginThrottle, error) {
 	p := throttle.Policy{FreeAttempts: cfg.FreeAttempts, AddressFreeAttempts: cfg.AddressFreeAttempts}
 	var err error
 	if p.MaxDelay, err = time.ParseDuration(cfg.MaxDelay); err != nil {
@@ -42,7 +43,7 @@ func compileThrottle(cfg ThrottleConfig, v *view) (*loginThrottle, error) {
 	if !ok {
 		return nil, fmt.Errorf("throttle: the %s store cannot count failures", v.name)
 	}
-	return &loginThrottle{policy: p, addresses: addresses, counters: counters, failOpen: cfg.FailOpen, view: v}, nil
+	return &loginThrottle{policy: p, addresses: addresses, counters: counters, failOpen: cfg.FailOpen, view: v, now: now}, nil
 }
 
 // loginAttempt is one login attempt the throttle let through.
@@ -66,7 +67,7 @@ func errThrottled(wait time.Duration) error {
 // a success takes it back (Reset).
 func (t *loginThrottle) admit(ctx context.Context, r *http.Request, login string) (*loginAttempt, error) {
 	a := &loginAttempt{t: t, login: throttle.LoginKey(login), address: throttle.AddressKey(t.addresses.Client(r))}
-	now := time.Now().UnixNano() / int64(time.Millisecond)
+	now := t.now().UnixNano() / int64(time.Millisecond)
 	counts, err := t.counters.Peek(ctx, []string{a.login, a.address}, now)
 	if err != nil {
 		return a.unavailable(err)
@@ -107,7 +108,7 @@ func (a *loginAttempt) failed(ctx context.Context) {
 	if a == nil || a.open {
 		return
 	}
-	now := time.Now().UnixNano() / int64(time.Millisecond)
+	now := a.t.now().UnixNano() / int64(time.Millisecond)
 	if _, err := a.t.counters.Failure(ctx, a.address, now, a.t.policy.ResetAfter.Milliseconds()); err != nil {
 		a.t.view.failed(err)
 	}
@@ -126,7 +127,7 @@ func (a *loginAttempt) succeeded(ctx context.Context) {
 // addressFailure counts a failed refresh or /token/create against the
 // client's address.
 func (t *loginThrottle) addressFailure(ctx context.Context, r *http.Request) {
-	now := time.Now().UnixNano() / int64(time.Millisecond)
+	now := t.now().UnixNano() / int64(time.Millisecond)
 	key := throttle.AddressKey(t.addresses.Client(r))
 	if _, err := t.counters.Failure(ctx, key, now, t.policy.ResetAfter.Milliseconds()); err != nil && !t.failOpen {
 		t.view.failed(err)

@@ -31,6 +31,7 @@ func attempt(t testing.TB, h http.Handler, body string, header ...string) respon
 // too); a success resets the login's count.
 func TestThrottleWaitSequence(t *testing.T) {
 	h, _ := newHandler(t, throttleConfig(t))
+	clock := withClock(t, h)
 	wrong := `{"login":"alice","password":"nope"}`
 	right := `{"login":"alice","password":"alice-pass"}`
 	for i := 0; i < 2; i++ {
@@ -44,14 +45,14 @@ func TestThrottleWaitSequence(t *testing.T) {
 			t.Fatalf("during the wait: %d %v %s", res.code, res.header, res.raw)
 		}
 	}
-	time.Sleep(1100 * time.Millisecond)
+	clock.advance(1100 * time.Millisecond)
 	if res := attempt(t, h, wrong); res.code != 401 {
 		t.Fatalf("after the wait: %d %s", res.code, res.raw)
 	}
 	if res := attempt(t, h, right); res.code != 429 || res.header.Get("Retry-After") != "2" {
 		t.Fatalf("the wait doubles: %d %v %s", res.code, res.header, res.raw)
 	}
-	time.Sleep(2100 * time.Millisecond)
+	clock.advance(2100 * time.Millisecond)
 	if res := attempt(t, h, right); res.code != 201 {
 		t.Fatalf("the right password after the wait: %d %s", res.code, res.raw)
 	}

@@ -12,13 +12,9 @@ package tokengate
 
 import (
 	"context"
-	"encoding/base64"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -31,61 +27,20 @@ import (
 	"github.com/tokengate/tokengate/users"
 )
 
-// CreateConfig returns the configuration with every default filled in.
-func CreateConfig() *Config {
-	return &Config{
-		BasePath:               "/token",
-		Issuer:                 "tokengate",
-		AccessTokenLifetime:    "30m",
-		RefreshTokenLifetime:   "4380h",
-		CreateMaxLifetime:      "4380h",
-		CookieCSRFHeader:       "X-Requested-With",
-		AllowedOrigins:         []string{},
-		MaxBodyBytes:           64 << 10,
-		Keys:                   []KeyConfig{},
-		Users:                  []UserConfig{},
-		UsersFileCheckInterval: "5s",
-		KeysFileCheckInterval:  "5s",
-		Rules:                  []RuleConfig{},
-		PublicPaths:            []string{},
-		Leeway:                 "30s",
-		MaxTokenBytes:          8 << 10,
-		Realm:                  "tokengate",
-		IdentityHeaders:        defaultIdentityHeaders(),
-		ForwardAuthorization:   true,
-		CacheTTL:               "5m",
-		CacheMaxEntries:        10000,
-		RefreshReuseGrace:      "10s",
-		MetricsAction:          "ManageConfiguration",
-		MetricsAllowedNetworks: []string{},
-		Throttle: ThrottleConfig{
-			FreeAttempts: 5, AddressFreeAttempts: 50, MaxDelay: "15m", ResetAfter: "12h", TrustedProxies: []string{},
-		},
-		Store: StoreConfig{
-			Redis:        RedisConfig{Endpoints: []string{}, Timeout: "500ms", KeyPrefix: "tokengate:"},
-			SyncInterval: "2s",
-			MaxStaleness: "30s",
-			MaxEntries:   100000,
-		},
-		DeviceDirectory: DeviceDirectory{
-			Devices:          []DeviceConfig{},
-			NetworkField:     "networkId",
-			DeviceTypeField:  "deviceTypeId",
-			Timeout:          "2s",
-			CacheTTL:         "1m",
-			NegativeCacheTTL: "10s",
-			CacheMaxEntries:  10000,
-		},
-	}
-}
-
 // gate is the middleware instance Traefik builds for one router.
 type gate struct {
-	next     http.Handler
-	name     string
+	next http.Handler
+	name string
+	now  func() time.Time // time.Now but in tests (SetClock)
+	// until is time.Until on the gate's clock: ServeHTTP's fast path reads
+	// the clock in one call.
+	until    func(time.Time) time.Duration
 	basePath string
 	maxBody  int64
 	tokens   *tokens.Service
+	// accessLifetime and refreshLifetime are the tokens' default
+	// lifetimes; keysEvery is how often the key files are checked.
+	accessLifetime, refreshLifetime, keysEvery time.Duration
 	// createMaxLifetime and createMaxAccess cap the refresh and access
 	// tokens minted at <basePath>/create.
 	createMaxLifetime time.Duration
@@ -151,323 +106,28 @@ func New(_ context.Context, next http.Handler, config *Config, name string) (htt
 	return g, nil
 }
 
-func newGate(next http.Handler, config *Config, name string) (*gate, error) {
-	if config == nil {
-		return nil, errors.New("no configuration")
-	}
-	basePath, err := cleanBasePath(config.BasePath)
-	if err != nil {
-		return nil, fmt.Errorf("basePath: %w", err)
-	}
-	if config.MaxBodyBytes <= 0 {
-		return nil, fmt.Errorf("maxBodyBytes: must be positive, got %d", config.MaxBodyBytes)
-	}
-	access, err := positiveDuration("accessTokenLifetime", config.AccessTokenLifetime)
-	if err != nil {
-		return nil, err
-	}
-	refresh, err := positiveDuration("refreshTokenLifetime", config.RefreshTokenLifetime)
-	if err != nil {
-		return nil, err
-	}
-	createMax, err := positiveDuration("createMaxLifetime", config.CreateMaxLifetime)
-	if err != nil {
-		return nil, err
-	}
-	checkEvery, err := positiveDuration("usersFileCheckInterval", config.UsersFileCheckInterval)
-	if err != nil {
-		return nil, err
-	}
-	keysEvery, err := positiveDuration("keysFileCheckInterval", config.KeysFileCheckInterval)
-	if err != nil {
-		return nil, err
-	}
-	keys, err := tokens.NewKeyRing(keySpecs(config.Keys), keysEvery)
-	if err != nil {
-		return nil, err
-	}
-	keys.Logf = logErrorf
-	dhSecret, err := deviceHiveSecret(config)
-	if err != nil {
-		return nil, err
-	}
-	leeway, err := time.ParseDuration(config.Leeway)
-	if err != nil || leeway < 0 {
-		return nil, fmt.Errorf("leeway: %q is not a duration of 0s or more, such as 30s", config.Leeway)
-	}
-	if config.MaxTokenBytes <= 0 {
-		return nil, fmt.Errorf("maxTokenBytes: must be positive, got %d", config.MaxTokenBytes)
-	}
-	service, err := tokens.NewService(tokens.Options{
-		Keys:             keys,
-		Issuer:           config.Issuer,
-		Audience:         config.Audience,
-		AccessLifetime:   access,
-		RefreshLifetime:  refresh,
-		Leeway:           leeway,
-		MaxTokenBytes:    config.MaxTokenBytes,
-		DeviceHiveSecret: dhSecret,
-	})
-	if err != nil {
-		return nil, err
-	}
-	store, err := users.NewStore(userSpecs(config.Users), config.UsersFile, checkEvery)
-	if err != nil {
-		return nil, err
-	}
-	store.Logf = logErrorf
-	store.Infof = logInfof
-	g := &gate{
-		next:                 next,
-		name:                 name,
-		basePath:             basePath,
-		maxBody:              config.MaxBodyBytes,
-		tokens:               service,
-		users:                store,
-		createMaxLifetime:    createMax,
-		usersReload:          store.Reloads(),
-		jwksWellKnown:        config.JWKSWellKnown,
-		keysReload:           keys.Reloads(),
-		keyRing:              keys,
-		allowPreflight:       config.AllowPreflight,
-		tokenCookie:          config.TokenCookie,
-		tokenQuery:           config.TokenQuery,
-		tokenQueryAnyRequest: config.TokenQueryAnyRequest,
-		headers:              identityHeaders(config.IdentityHeaders),
-		forwardAuthorization: config.ForwardAuthorization,
-	}
-	// The named steps, in order: each validates its options and builds
-	// what the request path looks up.
-	if err := g.compileGuard(config); err != nil {
-		return nil, err
-	}
-	if err := g.compileCaches(config); err != nil {
-		return nil, err
-	}
-	if err := g.compileSessions(config); err != nil {
-		return nil, err
-	}
-	if err := g.compileTelemetry(config); err != nil {
-		return nil, err
-	}
-	return g, nil
-}
-
-// compileGuard validates and compiles the route guard's options.
-func (g *gate) compileGuard(config *Config) error {
-	specs := make([]permissions.RuleSpec, 0, len(config.Rules))
-	for _, rc := range config.Rules {
-		specs = append(specs, permissions.RuleSpec{
-			Methods: rc.Methods, Path: rc.Path, Action: rc.Action,
-			NetworkFrom: rc.NetworkFrom, DeviceTypeFrom: rc.DeviceTypeFrom, DeviceFrom: rc.DeviceFrom,
-		})
-	}
-	if config.Preset != "" {
-		preset, err := permissions.Preset(config.Preset)
-		if err != nil {
-			return fmt.Errorf("preset: %w", err)
-		}
-		specs = append(specs, preset...)
-	}
-	rules, err := permissions.Compile(specs, "rules")
-	if err != nil {
-		return err
-	}
-	g.rules = rules
-	if g.devices, err = deviceDirectory(config.DeviceDirectory); err != nil {
-		return fmt.Errorf("deviceDirectory.%w", err)
-	}
-	g.deviceTTL = g.devices.TTL()
-	g.staticDevices = g.devices.Static()
-	if i := rules.FirstDeviceBinding(); i >= 0 && !g.devices.Enabled() {
-		where := fmt.Sprintf("rules[%d].deviceFrom", i)
-		if i >= len(config.Rules) {
-			where = "preset " + config.Preset
-		}
-		return fmt.Errorf("%s: device routes need deviceDirectory.lookupURL or deviceDirectory.devices", where)
-	}
-
-	g.defaultAction = -1
-	if config.DefaultAction != "" && config.DefaultAction != "deny" {
-		a, err := permissions.ParseAction(config.DefaultAction)
-		if err != nil {
-			return fmt.Errorf("defaultAction: %w (or \"deny\")", err)
-		}
-		g.defaultAction = a
-	}
-	// The public paths and the preset's public routes; nil when none.
-	public, err := permissions.CompilePublic(config.PublicPaths, specs[:len(config.Rules)], config.Preset)
-	if err != nil {
-		return err
-	}
-	g.public = public
-	if public != nil {
-		g.publicExact, g.publicPatterns = public.Exact()
-	}
-	if config.Realm == "" || strings.ContainsAny(config.Realm, "\"\\\r\n") {
-		return fmt.Errorf("realm: %q must be non-empty, without quotes, backslashes or line breaks", config.Realm)
-	}
-	g.realm = config.Realm
-	if err := g.compileTokenSources(config); err != nil {
-		return err
-	}
-	g.drop = dropSet(g.headers, config.KeepOverrideHeaders)
-	g.headerPlans = headerPlans(g.headers)
-	seen := map[string]bool{"Authorization": true}
-	for _, h := range g.headers {
-		g.headerNames = append(g.headerNames, h.name)
-		if !validToken(h.name) || seen[h.name] {
-			return fmt.Errorf("identityHeaders: %q is not a valid, distinct header name", h.name)
-		}
-		seen[h.name] = true
-	}
-	return nil
-}
-
-// compileSessions validates the session options (and the lifetime of
-// minted access tokens, which bounds revocations) and finds the state
-// store's view, shared with the process's other instances of that store.
-func (g *gate) compileSessions(config *Config) error {
-	g.createMaxAccess = g.tokens.Lifetime(tokens.Access)
-	if config.CreateMaxAccessLifetime != "" {
-		d, err := positiveDuration("createMaxAccessLifetime", config.CreateMaxAccessLifetime)
-		if err != nil {
-			return err
-		}
-		g.createMaxAccess = d
-	}
-	g.rotation = config.RefreshRotation
-	grace, err := time.ParseDuration(config.RefreshReuseGrace)
-	if err != nil || grace < 0 {
-		return fmt.Errorf("refreshReuseGrace: %q is not a duration of 0s or more, such as 10s", config.RefreshReuseGrace)
-	}
-	g.reuseGrace = grace
-	if config.TokensValidAfter != "" {
-		t, err := time.Parse(time.RFC3339, config.TokensValidAfter)
-		if err != nil {
-			return fmt.Errorf("tokensValidAfter: %q is not an RFC 3339 time such as 2026-12-01T00:00:00Z", config.TokensValidAfter)
-		}
-		g.validAfter = t.Unix()
-	}
-	g.maxLifetime = g.tokens.Lifetime(tokens.Refresh)
-	for _, d := range []time.Duration{g.tokens.Lifetime(tokens.Access), g.createMaxLifetime, g.createMaxAccess} {
-		if d > g.maxLifetime {
-			g.maxLifetime = d
-		}
-	}
-	settings, err := compileStore(config.Store, config.Issuer)
-	if err != nil {
-		return err
-	}
-	if g.view, err = viewFor(settings, g.maxLifetime); err != nil {
-		return err
-	}
-	g.throttle, err = compileThrottle(config.Throttle, g.view)
-	return err
-}
-
-// compileTokenSources validates where tokens are read besides the
-// Authorization header: the cookie, with its CSRF defence, and the query.
-func (g *gate) compileTokenSources(config *Config) error {
-	if config.TokenCookie != "" && !validToken(config.TokenCookie) {
-		return fmt.Errorf("tokenCookie: %q is not a valid cookie name", config.TokenCookie)
-	}
-	if config.CookieCSRFHeader != "" && !validToken(config.CookieCSRFHeader) {
-		return fmt.Errorf("cookieCSRFHeader: %q is not a valid header name", config.CookieCSRFHeader)
-	}
-	if config.TokenCookie != "" && config.CookieCSRFHeader == "" && len(config.AllowedOrigins) == 0 {
-		return errors.New("cookieCSRFHeader: required with tokenCookie unless allowedOrigins lists the origins that may use the cookie")
-	}
-	g.csrfHeader = http.CanonicalHeaderKey(config.CookieCSRFHeader)
-	g.allowedOrigins = map[string]bool{}
-	for i, o := range config.AllowedOrigins {
-		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
-			return fmt.Errorf("allowedOrigins[%d]: %q is not an origin such as https://app.example.com", i, o)
-		}
-		g.allowedOrigins[o] = true
-	}
-	return nil
-}
-
-// compileCaches validates the cache options and builds the claims cache and
-// the decision memo.
-func (g *gate) compileCaches(config *Config) error {
-	ttl, err := time.ParseDuration(config.CacheTTL)
-	if err != nil || ttl < 0 {
-		return fmt.Errorf("cacheTTL: %q is not a duration such as 5m (0s turns the cache off)", config.CacheTTL)
-	}
-	if config.CacheMaxEntries < 0 {
-		return fmt.Errorf("cacheMaxEntries: must not be negative, got %d", config.CacheMaxEntries)
-	}
-	g.cache = newTokenCache(ttl, config.CacheMaxEntries)
-	g.cacheTTL = ttl
-	// Decisions are memoised only when the Authorization header is the one
-	// token source: with a cookie or query token, a request must be checked
-	// for a second, different token every time.
-	if g.cache != nil && config.TokenCookie == "" && config.TokenQuery == "" {
-		g.memo = newDecisionMemo(config.CacheMaxEntries)
-	}
-	// ServeHTTP reads the memo through these two fields (one selector less
-	// per use); with the memo off they are an empty map nothing is added to.
-	memo := g.memo
-	if memo == nil {
-		memo = &decisionMemo{mu: &sync.RWMutex{}, routes: map[string]map[string]*decision{}}
-	}
-	g.memoMu = memo.mu
-	g.memoRoutes = memo.routes
-	return nil
-}
-
-func deviceDirectory(cfg DeviceDirectory) (*directory.Directory, error) {
-	static := make(map[string]directory.Device, len(cfg.Devices))
-	for i, d := range cfg.Devices {
-		if d.ID == "" {
-			return nil, fmt.Errorf("devices[%d].id: required", i)
-		}
-		if _, dup := static[d.ID]; dup {
-			return nil, fmt.Errorf("devices[%d].id: %q is listed twice", i, d.ID)
-		}
-		static[d.ID] = directory.Device{NetworkID: d.NetworkID, DeviceTypeID: d.DeviceTypeID}
-	}
-	opts := directory.Options{
-		Static:          static,
-		LookupURL:       cfg.LookupURL,
-		NetworkField:    cfg.NetworkField,
-		DeviceTypeField: cfg.DeviceTypeField,
-		Header:          cfg.LookupHeader,
-		HeaderValue:     cfg.LookupHeaderValue,
-		MaxEntries:      cfg.CacheMaxEntries,
-	}
-	durations := []struct {
-		field string
-		value string
-		dst   *time.Duration
-	}{
-		{"timeout", cfg.Timeout, &opts.Timeout},
-		{"cacheTTL", cfg.CacheTTL, &opts.TTL},
-		{"negativeCacheTTL", cfg.NegativeCacheTTL, &opts.NegativeTTL},
-	}
-	for _, d := range durations {
-		v, err := time.ParseDuration(d.value)
-		if err != nil || v < 0 {
-			return nil, fmt.Errorf("%s: %q is not a duration such as 2s", d.field, d.value)
-		}
-		*d.dst = v
-	}
-	return directory.New(opts)
-}
-
-// validToken reports whether s is an RFC 7230 token, as header and cookie
-// names must be.
-func validToken(s string) bool {
-	if s == "" {
+// SetClock makes the middleware h, built by New, read the time from now
+// instead of time.Now: the gate, its token service, users store, key ring
+// and login throttle. It exists for tests, which move time rather than
+// sleep: call it before the first request, and give the middleware an
+// issuer of its own, as its sessions' view is shared by issuer. It reports
+// whether h is such a middleware. Traefik never calls it.
+//
+// A function, not a method: under Yaegi the handler New returns, held as
+// an http.Handler outside this package, cannot be asserted to another
+// interface there (CONTRIBUTING.md, traps).
+func SetClock(h http.Handler, now func() time.Time) bool {
+	g, ok := h.(*gate)
+	if !ok {
 		return false
 	}
-	for _, c := range s {
-		if c <= ' ' || c >= 0x7f || strings.ContainsRune("()<>@,;:\\\"/[]?={}", c) {
-			return false
-		}
+	g.now = now
+	g.until = func(t time.Time) time.Duration { return t.Sub(now()) }
+	g.tokens.SetClock(now)
+	g.users.SetClock(now)
+	g.keyRing.SetClock(now)
+	if g.throttle != nil {
+		g.throttle.now = now
 	}
 	return true
 }
@@ -485,7 +145,7 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.memoMu.RLock()
 		d := g.memoRoutes[r.URL.Path][a[0]]
 		g.memoMu.RUnlock()
-		if d != nil && d.method == r.Method && time.Until(d.deadline) > 0 {
+		if d != nil && d.method == r.Method && g.until(d.deadline) > 0 {
 			// scrub, then forward's header loop, written out: two calls
 			// less on the fast path.
 			for name := range r.Header {
@@ -534,92 +194,4 @@ func (g *gate) tokenRoute(path string) (string, bool) {
 		return path[len(g.basePath)+1:], true
 	}
 	return "", false
-}
-
-func cleanBasePath(p string) (string, error) {
-	if !strings.HasPrefix(p, "/") || len(p) < 2 {
-		return "", fmt.Errorf("%q must start with / and name a path, such as /token", p)
-	}
-	if strings.HasSuffix(p, "/") || strings.Contains(p, "//") || strings.ContainsAny(p, "?#*{} ") {
-		return "", fmt.Errorf("%q must be a plain path without a trailing slash, such as /token", p)
-	}
-	return p, nil
-}
-
-func positiveDuration(field, value string) (time.Duration, error) {
-	d, err := time.ParseDuration(value)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %q is not a duration such as 30m or 4380h", field, value)
-	}
-	if d < time.Second {
-		return 0, fmt.Errorf("%s: %q must be at least 1s", field, value)
-	}
-	return d, nil
-}
-
-func keySpecs(configs []KeyConfig) []tokens.KeySpec {
-	specs := make([]tokens.KeySpec, 0, len(configs))
-	for _, kc := range configs {
-		specs = append(specs, tokens.KeySpec{
-			ID:             kc.ID,
-			Algorithm:      kc.Algorithm,
-			Secret:         kc.Secret,
-			SecretFile:     kc.SecretFile,
-			PrivateKey:     kc.PrivateKey,
-			PrivateKeyFile: kc.PrivateKeyFile,
-			PublicKey:      kc.PublicKey,
-			PublicKeyFile:  kc.PublicKeyFile,
-			VerifyOnly:     kc.VerifyOnly,
-		})
-	}
-	return specs
-}
-
-// deviceHiveSecret returns the HMAC key of DeviceHive-minted tokens, or nil
-// when they are not accepted.
-func deviceHiveSecret(config *Config) ([]byte, error) {
-	secret := config.DeviceHiveSecret
-	switch {
-	case secret != "" && config.DeviceHiveSecretFile != "":
-		return nil, errors.New("deviceHiveSecret and deviceHiveSecretFile: give one, not both")
-	case config.DeviceHiveSecretFile != "":
-		b, err := os.ReadFile(config.DeviceHiveSecretFile)
-		if err != nil {
-			return nil, fmt.Errorf("deviceHiveSecretFile: %w", err)
-		}
-		secret = strings.TrimRight(string(b), "\r\n")
-	case secret == "":
-		return nil, nil
-	}
-	// DeviceHive signs with JJWT's signWith(HS256, String), which takes the
-	// string as Base64: the HMAC key is the decoded JWT_SECRET.
-	key, err := base64.StdEncoding.DecodeString(secret)
-	if err != nil {
-		key, err = base64.RawStdEncoding.DecodeString(secret)
-	}
-	if err != nil {
-		return nil, errors.New("deviceHiveSecret: must be DeviceHive's JWT_SECRET as configured there (Base64 text)")
-	}
-	if len(key) < 32 {
-		return nil, fmt.Errorf("deviceHiveSecret: HS256 needs a key of at least 32 bytes, this one decodes to %d", len(key))
-	}
-	return key, nil
-}
-
-func userSpecs(configs []UserConfig) []users.Spec {
-	specs := make([]users.Spec, 0, len(configs))
-	for _, uc := range configs {
-		specs = append(specs, users.Spec{
-			ID:               uc.ID,
-			Login:            uc.Login,
-			PasswordHash:     uc.PasswordHash,
-			Role:             uc.Role,
-			Status:           uc.Status,
-			TokensValidAfter: uc.TokensValidAfter,
-			Actions:          uc.Actions,
-			NetworkIDs:       uc.NetworkIDs,
-			DeviceTypeIDs:    uc.DeviceTypeIDs,
-		})
-	}
-	return specs
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/tokengate/tokengate/audit"
 	"github.com/tokengate/tokengate/permissions"
@@ -36,7 +35,7 @@ func (g *gate) revoke(r *http.Request, body map[string]any) error {
 	if sid == "" {
 		return nil
 	}
-	now := time.Now()
+	now := g.now()
 	err = g.view.revoke(context.Background(), store.Revocation{Session: sid, Expires: now.Add(g.maxLifetime).Unix()}, now)
 	g.recordRevoke(r, audit.EventRevoke, sid, 0, 0, err)
 	return err
@@ -99,7 +98,7 @@ func (g *gate) revokeUser(r *http.Request, body map[string]any) error {
 	}
 	// Tokens carry whole seconds: those of the current second are refused
 	// too (fail closed), a login from the next second on is not.
-	now := time.Now()
+	now := g.now()
 	rec := store.Revocation{UserID: userID, Before: now.Unix() + 1, Expires: now.Add(g.maxLifetime).Unix()}
 	err = g.view.revoke(context.Background(), rec, now)
 	g.recordRevoke(r, audit.EventRevokeUser, "", caller.userID, userID, err)

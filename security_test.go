@@ -128,9 +128,6 @@ func user(id, login, status, actions, networks string) string {
 		`","actions":` + actions + `,"networkIds":` + networks + `,"deviceTypeIds":["*"]}`
 }
 
-// waitForCheck lets the users file's 1s check interval pass.
-func waitForCheck() { time.Sleep(1100 * time.Millisecond) }
-
 // TestUserStateEndsTokens: once the users file says a token's user or
 // minter is removed, locked or disabled, the token is refused on guarded
 // routes (cached and memoised decisions included) and at refresh, and a
@@ -142,11 +139,13 @@ func TestUserStateEndsTokens(t *testing.T) {
 		user("10", "minter", "active", minterActions, `["1","2"]`),
 		user("11", "holder", "active", `["GetDevice","ManageToken"]`, `["1","2","3"]`),
 	)
-	cfg := guardConfig()
+	cfg := sessionConfig(t)
 	cfg.UsersFile = file.path
 	cfg.UsersFileCheckInterval = "1s"
 	cfg.CreateMaxAccessLifetime = "4000h"
 	h, _ := newHandler(t, cfg)
+	clock := withClock(t, h)
+	waitForCheck := func() { clock.advance(1100 * time.Millisecond) } // the users file's check comes due
 	login := func(name string) (string, string) {
 		res := do(t, h, "POST", "/token", `{"login":"`+name+`","password":"alice-pass"}`)
 		if res.code != 201 {

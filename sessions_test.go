@@ -135,6 +135,7 @@ func TestRevokeRefusalsAndNoOps(t *testing.T) {
 // a user within its rights; never of a mightier user.
 func TestRevokeUser(t *testing.T) {
 	h, _ := newHandler(t, sessionConfig(t))
+	clock := withClock(t, h)
 	admin, _ := login(t, h, "admin")
 	alice, _ := login(t, h, "alice")
 	bob, _ := login(t, h, "bob")
@@ -162,7 +163,7 @@ func TestRevokeUser(t *testing.T) {
 	}
 	expectGuard(t, h, bob, 401, "token has been revoked")
 	expectGuard(t, h, alice, 418, "")
-	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second))) // a token of the next second
+	clock.advance(time.Second) // a token of the next second
 	fresh, _ := login(t, h, "bob")
 	expectGuard(t, h, fresh, 418, "")
 

@@ -244,7 +244,7 @@ func (g *gate) record(e audit.Event) {
 		return
 	}
 	e.Router = g.name
-	g.audit.WriteAt(e, time.Now().UnixNano()/int64(time.Millisecond))
+	g.audit.WriteAt(e, g.now().UnixNano()/int64(time.Millisecond))
 }
 
 func (g *gate) keysReloaded(keys int) {

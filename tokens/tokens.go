@@ -129,7 +129,7 @@ func NewService(opts Options) (*Service, error) {
 		opts.Now = time.Now
 	}
 	if opts.DeviceHiveSecret != nil && len(opts.DeviceHiveSecret) < 32 {
-		return nil, fmt.Errorf("deviceHiveSecret: HS256 needs a secret of at least 32 bytes, got %d", len(opts.DeviceHiveSecret))
+		return nil, fmt.Errorf("deviceHiveSecret: HS256 needs a key of at least 32 bytes, this one decodes to %d", len(opts.DeviceHiveSecret))
 	}
 	s := &Service{opts: opts}
 	if opts.DeviceHiveSecret != nil {
@@ -146,6 +146,10 @@ func NewService(opts Options) (*Service, error) {
 	}
 	return s, nil
 }
+
+// SetClock makes the service read the time from now instead of the
+// Options' clock. It exists for tests: call it before the service is used.
+func (s *Service) SetClock(now func() time.Time) { s.opts.Now = now }
 
 // Lifetime returns the default lifetime of a token type.
 func (s *Service) Lifetime(t Type) time.Duration {
