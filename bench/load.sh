@@ -22,9 +22,17 @@
 # client logs in once and refreshes in a loop, following rotated tokens),
 # and logins per second; the same interleaved rounds.
 #
+# The verify route is measured with HS256 tokens, and beside it with RS256
+# (2048-bit), ES256 and EdDSA tokens (each on a gate signing with that key).
+#
 # BEFORE=<git revision> also runs that revision of tokengate as a second
 # plugin in the same Traefik (cached, verify and refresh routes), so that a
 # change is measured against its parent in one run.
+#
+# Last, it sends MEMORY_TOKENS (default 200000) distinct valid tokens, each
+# once, to the cached route (bench/mint signs them) and reports Traefik's
+# resident memory before and after: more tokens than the claims cache and
+# the decision memo hold (10,000 each by default). MEMORY_TOKENS=0 skips it.
 #
 #   bench/load.sh                 # 5 rounds of wrk -t2 -c32 -d5s per route
 #   ROUNDS=9 DURATION=10s CONNECTIONS=64 BEFORE=main~3 bench/load.sh
@@ -37,6 +45,7 @@ duration=${DURATION:-5s}
 rounds=${ROUNDS:-5}
 connections=${CONNECTIONS:-32}
 threads=${THREADS:-2}
+memory_tokens=${MEMORY_TOKENS:-200000}
 
 command -v wrk >/dev/null || { echo "load.sh: wrk is missing: scripts/install-tools.sh wrk" >&2; exit 1; }
 TRAEFIK_BIN=${TRAEFIK_BIN:-$(scripts/build-traefik.sh)}
@@ -62,6 +71,7 @@ plugin="$work/plugins-local/src/$module"
 mkdir -p "$plugin"
 scripts/plugin-files.sh | xargs -0 cp --parents -t "$plugin"
 go build -o "$work/refresh" ./bench/refresh
+go build -o "$work/mint" ./bench/mint
 before=${BEFORE:-}
 before_module=github.com/tokengate/before
 if [ -n "$before" ]; then
@@ -98,12 +108,13 @@ $([ -n "$before" ] && echo "    before: {moduleName: \"$before_module\"}")
     lookup: {moduleName: github.com/tokengate/lookup}
 YAML
 
-gate_config() { # $1: cacheTTL, $2: plugin name (default tokengate), $3: extra option lines
+secret=bench-only-secret-0123456789abcdef-0123456789
+gate_config() { # $1: cacheTTL, $2: plugin name (default tokengate), $3: extra option lines, $4: keys
   cat <<YAML
         ${2:-tokengate}:
 ${3:-}
           cacheTTL: "$1"
-          keys: [{id: bench, algorithm: HS256, secret: "bench-only-secret-0123456789abcdef-0123456789"}]
+          keys: ${4:-[{id: bench, algorithm: HS256, secret: "$secret"\}]}
           users:
             - {id: 2, login: alice, role: client, networkIds: ["1", "2"], deviceTypeIds: ["*"],
                passwordHash: "\$6\$tg-test-alice\$U6.AT1FUHj5Da9ZpZ5QUuqoxdeyzkXnbITerO6JjcwRY972npsCl..YKzFM6e8cIwkds6dnvUrq/8P7gUjOgM."}
@@ -120,6 +131,9 @@ http:
     lookup: {rule: "Host(\`lookup.bench\`)", service: backend, middlewares: [lookup]}
     cached: {rule: "Host(\`cached.bench\`)", service: backend, middlewares: [cached]}
     verify: {rule: "Host(\`verify.bench\`)", service: backend, middlewares: [verify]}
+    verify-rs256: {rule: "Host(\`verify-rs256.bench\`)", service: backend, middlewares: [verify-rs256]}
+    verify-es256: {rule: "Host(\`verify-es256.bench\`)", service: backend, middlewares: [verify-es256]}
+    verify-eddsa: {rule: "Host(\`verify-eddsa.bench\`)", service: backend, middlewares: [verify-eddsa]}
     refresh: {rule: "Host(\`refresh.bench\`)", service: backend, middlewares: [refresh]}
     rotate: {rule: "Host(\`rotate.bench\`)", service: backend, middlewares: [rotate]}
 $([ -n "$redis_port" ] && cat <<ROUTES
@@ -154,6 +168,15 @@ $(gate_config 5m)
     verify:
       plugin:
 $(gate_config 0s)
+    verify-rs256:
+      plugin:
+$(gate_config 0s tokengate "" "[{id: bench-rs, algorithm: RS256, privateKeyFile: \"$root/testdata/keys/rsa2048.pem\"}]")
+    verify-es256:
+      plugin:
+$(gate_config 0s tokengate "" "[{id: bench-es, algorithm: ES256, privateKeyFile: \"$root/testdata/keys/ec256.pem\"}]")
+    verify-eddsa:
+      plugin:
+$(gate_config 0s tokengate "" "[{id: bench-ed, algorithm: EdDSA, privateKeyFile: \"$root/testdata/keys/ed25519.pem\"}]")
     refresh:
       plugin:
 $(gate_config 5m)
@@ -193,7 +216,14 @@ done
 token=$(curl -s -XPOST -H 'Host: cached.bench' "$base/token" -d '{"login":"alice","password":"alice-pass"}' |
   sed -n 's/.*"accessToken":"\([^"]*\)".*/\1/p')
 [ -n "$token" ] || { echo "load.sh: no token; Traefik log:" >&2; cat "$work/traefik.log" >&2; exit 1; }
-routes="plain headers noop lookup cached verify forged garbage"
+# Each verify route of another algorithm needs a token its gate signed.
+declare -A route_token
+for alg in rs256 es256 eddsa; do
+  route_token[verify-$alg]=$(curl -s -XPOST -H "Host: verify-$alg.bench" "$base/token" -d '{"login":"alice","password":"alice-pass"}' |
+    sed -n 's/.*"accessToken":"\([^"]*\)".*/\1/p')
+  [ -n "${route_token[verify-$alg]}" ] || { echo "load.sh: no $alg token; Traefik log:" >&2; cat "$work/traefik.log" >&2; exit 1; }
+done
+routes="plain headers noop lookup cached verify verify-rs256 verify-es256 verify-eddsa forged garbage"
 [ -n "$before" ] && routes="$routes cached-before verify-before"
 token_routes="refresh rotate"
 [ -n "$redis_port" ] && token_routes="$token_routes rotate-redis"
@@ -201,7 +231,7 @@ token_routes="refresh rotate"
 token_routes="$token_routes login"
 for host in ${routes#plain}; do
   case "$host" in forged | garbage) continue ;; esac
-  code=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $host.bench" -H "Authorization: Bearer $token" "$base/device/d1")
+  code=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $host.bench" -H "Authorization: Bearer ${route_token[$host]:-$token}" "$base/device/d1")
   [ "$code" = 200 ] || { echo "load.sh: $host route answered $code" >&2; exit 1; }
 done
 if grep -q ' ERR \|level=error' "$work/traefik.log"; then
@@ -239,7 +269,7 @@ run() { # $1 host -> requests/s
   case "$1" in
     forged | garbage)
       wrk -t"$threads" -c"$connections" -d"$duration" -s "$work/$1.lua" -H "Host: verify.bench" "$base/device/d1" ;;
-    *) wrk -t"$threads" -c"$connections" -d"$duration" -H "Host: $1.bench" -H "Authorization: Bearer $token" "$base/device/d1" ;;
+    *) wrk -t"$threads" -c"$connections" -d"$duration" -H "Host: $1.bench" -H "Authorization: Bearer ${route_token[$1]:-$token}" "$base/device/d1" ;;
   esac | awk '/^Requests\/sec:/ {print $2}'
 }
 run_tokens() { # $1 route -> successes/s (bench/refresh prints "<rate> <failures>")
@@ -267,6 +297,9 @@ label() {
     lookup) echo "a plugin that looks the request up in a read-locked map and sets the six headers (bench/lookup)" ;;
     cached) echo "tokengate, cached decision" ;;
     verify) echo "tokengate, every token verified (cacheTTL 0s)" ;;
+    verify-rs256) echo "tokengate, every token verified, RS256 (2048-bit)" ;;
+    verify-es256) echo "tokengate, every token verified, ES256" ;;
+    verify-eddsa) echo "tokengate, every token verified, EdDSA (Ed25519)" ;;
     forged) echo "tokengate, a flood of forged tokens (right structure, random signature, all distinct)" ;;
     garbage) echo "tokengate, a flood of garbage tokens (not a JWT, all distinct)" ;;
     cached-before) echo "tokengate $before, cached decision" ;;
@@ -307,3 +340,38 @@ awk -F'\t' -v n="$rounds" -v routes="$routes" -v token_routes="$token_routes" '
       printf "| %s | %.0f | %.0f-%.0f |\n", name[tr[h]], medreq, req[1], req[n]
     }
   }' "$labels" "$results"
+
+# Memory under distinct tokens: each sent once to the cached route, from
+# one wrk thread that stops after the last.
+if [ "$memory_tokens" -gt 0 ]; then
+  traefik_pid=$(pgrep -f -- "--configFile=$work/traefik.yml" | head -1)
+  rss() { ps -o rss= -p "$traefik_pid" | awk '{printf "%.0f", $1 / 1024}'; }
+  "$work/mint" -n "$memory_tokens" -secret "$secret" -token "$token" >"$work/tokens.txt"
+  cat >"$work/distinct.lua" <<LUA
+local tokens = {}
+for line in io.lines("$work/tokens.txt") do tokens[#tokens + 1] = line end
+local i = 0
+request = function()
+  i = i + 1
+  if i > #tokens then i = #tokens end
+  wrk.headers["Authorization"] = "Bearer " .. tokens[i]
+  return wrk.format("GET", "/device/d1")
+end
+response = function(status)
+  if i >= #tokens then wrk.thread:stop() end
+end
+LUA
+  # wrk waits out its duration even once stopped: give it the time the
+  # tokens take at the verify route's rate, with a margin.
+  verify_rps=$(awk '$2 == "verify" {print $3}' "$results" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
+  seconds=$(awk -v n="$memory_tokens" -v r="$verify_rps" 'BEGIN {printf "%d", n / (r > 100 ? r : 100) * 1.5 + 5}')
+  before_rss=$(rss)
+  wrk -t1 -c"$connections" -d"${seconds}s" -s "$work/distinct.lua" -H "Host: cached.bench" "$base/device/d1" >"$work/distinct.out"
+  after_rss=$(rss)
+  sent=$(awk '/requests in/ {print $1}' "$work/distinct.out")
+  non2xx=$(awk '/Non-2xx/ {print $NF}' "$work/distinct.out")
+  printf '\n| memory | MiB |\n|---|---:|\n'
+  printf '| Traefik resident memory after the rounds above | %s |\n' "$before_rss"
+  printf '| after %s distinct valid tokens, each sent once to the cached route (%s requests, %s non-2xx) | %s |\n' \
+    "$memory_tokens" "$sent" "${non2xx:-0}" "$after_rss"
+fi
