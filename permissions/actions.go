@@ -99,7 +99,36 @@ func ParseActions(names []string) ([]Action, error) {
 
 // Normalize sorts and de-duplicates a list of actions; a list holding Any
 // collapses to just Any.
+//
+// Valid actions go through their bit mask (Mask, then FromMask): under
+// Yaegi a sort calls an interpreted comparison per step, and a map costs an
+// allocation per insert.
 func Normalize(actions []Action) []Action {
+	for _, a := range actions {
+		if a < 0 || a > MaxAction {
+			return normalizeAny(actions)
+		}
+	}
+	return FromMask(Mask(actions))
+}
+
+// FromMask returns the actions of a mask (Mask's), in order: [Any] for
+// every action.
+func FromMask(m uint32) []Action {
+	if m == ^uint32(0) {
+		return []Action{Any}
+	}
+	out := make([]Action, 0, MaxAction)
+	for a := Action(1); a <= MaxAction; a++ {
+		if m&(uint32(1)<<uint32(a)) != 0 {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// normalizeAny is Normalize for lists holding ids outside the table.
+func normalizeAny(actions []Action) []Action {
 	out := make([]Action, 0, len(actions))
 	seen := make(map[Action]bool, len(actions))
 	for _, a := range actions {

@@ -163,3 +163,61 @@ func TestMask(t *testing.T) {
 		t.Error("no actions, no bits")
 	}
 }
+
+// TestNormalizeAndIntersectByMask: Normalize and IntersectActions, which
+// go through bit masks, agree with sorting, de-duplicating and scanning
+// (the naive reference below), for lists of every size drawn from the
+// table, Any included.
+func TestNormalizeAndIntersectByMask(t *testing.T) {
+	lists := [][]permissions.Action{nil, {}, {permissions.Any}, {3, 3, 1}, {18, 1, 18, 2}, permissions.ClientActions()}
+	seed := uint32(1)
+	for n := 0; n < 200; n++ {
+		var list []permissions.Action
+		for k := 0; k < n%12; k++ {
+			seed = seed*1664525 + 1013904223
+			list = append(list, permissions.Action(seed>>8%uint32(permissions.MaxAction+1)))
+		}
+		lists = append(lists, list)
+	}
+	for i, a := range lists {
+		if got, want := permissions.Normalize(a), naiveNormalize(a); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("Normalize(%v) = %v, want %v", a, got, want)
+		}
+		b := lists[(i*7+3)%len(lists)]
+		if got, want := permissions.IntersectActions(a, b), naiveIntersect(a, b); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("IntersectActions(%v, %v) = %v, want %v", a, b, got, want)
+		}
+	}
+}
+
+func naiveNormalize(actions []permissions.Action) []permissions.Action {
+	out := []permissions.Action{}
+	for a := permissions.Action(0); a <= permissions.MaxAction; a++ {
+		for _, x := range actions {
+			if x == permissions.Any {
+				return []permissions.Action{permissions.Any}
+			}
+			if x == a {
+				out = append(out, a)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func naiveIntersect(a, b []permissions.Action) []permissions.Action {
+	var out []permissions.Action
+	for _, x := range a {
+		if permissions.Allows(b, x) {
+			out = append(out, x)
+		}
+	}
+	switch {
+	case permissions.Allows(a, permissions.Any):
+		out = b
+	case permissions.Allows(b, permissions.Any):
+		out = a
+	}
+	return naiveNormalize(out)
+}
