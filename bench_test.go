@@ -113,3 +113,22 @@ func BenchmarkRefresh(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRefreshRotated: the same with refreshRotation on (memory
+// store), each refresh presenting the token the previous one gave.
+func BenchmarkRefreshRotated(b *testing.B) {
+	cfg := guardConfig()
+	cfg.Issuer = "bench-refresh-rotated" // a memory store of its own
+	cfg.RefreshRotation = true
+	h, _ := newHandler(b, cfg)
+	_, refresh := login(b, h, "alice")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		res := do(b, h, "POST", "/token/refresh", `{"refreshToken":"`+refresh+`"}`)
+		if res.code != http.StatusCreated {
+			b.Fatalf("refresh: %d %s", res.code, res.raw)
+		}
+		refresh = res.str("refreshToken")
+	}
+}
