@@ -107,7 +107,6 @@ type rule struct {
 // Match is the result of a successful lookup.
 type Match struct {
 	Action Action
-	Index  int    // the rule's position in the table
 	Scope  *Scope // the rule's own: not to be changed
 	// Scoped is Scope.Bound(), and LineOnly tells that every binding reads
 	// the path, so the decision depends on nothing but the request line;
@@ -118,6 +117,10 @@ type Match struct {
 	rule                              *rule
 	segs                              []string
 }
+
+// RuleIndex returns the matched rule's position in the table (for tests
+// and diagnostics: the request path has no use for it).
+func (m Match) RuleIndex() int { return m.rule.index }
 
 // Param returns the path segment captured as {name} by the matched rule.
 func (m Match) Param(name string) (string, bool) {
@@ -503,7 +506,6 @@ func MatchRequest(t *Table, method, path string, m *Match) bool {
 			continue
 		}
 		m.Action = r.action
-		m.Index = r.index
 		m.Scope = &r.scope
 		m.Scoped = r.scoped
 		m.LineOnly = r.lineOnly

@@ -264,9 +264,9 @@ func checkMatch(t *testing.T, table *permissions.Table, specs []permissions.Rule
 	if !ok {
 		return
 	}
-	if m.Index != want.index || m.Action != want.action {
+	if m.RuleIndex() != want.index || m.Action != want.action {
 		t.Fatalf("Match(%q, %q) = rule %d (%s), reference rule %d (%s)", method, path,
-			m.Index, m.Action.String(), want.index, want.action.String())
+			m.RuleIndex(), m.Action.String(), want.index, want.action.String())
 	}
 	for name, v := range want.params {
 		if got, found := m.Param(name); !found || got != v {
@@ -414,7 +414,7 @@ func checkOwnSample(t *testing.T, table *permissions.Table, spec permissions.Rul
 	}
 	for _, method := range methods {
 		m, ok := table.Match(method, sample)
-		if !ok || m.Index != 0 || m.Action != want {
+		if !ok || m.RuleIndex() != 0 || m.Action != want {
 			t.Fatalf("rule %+v: Match(%q, %q) = %+v, %v", spec, method, sample, m, ok)
 		}
 		for name, v := range params {
@@ -531,7 +531,7 @@ func FuzzMatch(f *testing.F) {
 			if len(spec.Methods) > 0 {
 				m, _ = refMethod(spec.Methods[0])
 			}
-			if got, ok := table.Match(m, sample); !ok || got.Index > i {
+			if got, ok := table.Match(m, sample); !ok || got.RuleIndex() > i {
 				t.Fatalf("rule %d (%q) does not catch its own sample %s %q", i, spec.Path, m, sample)
 			}
 			checkMatch(t, table, specs, m, sample)

@@ -232,8 +232,8 @@ func TestMatch(t *testing.T) {
 			if !ok {
 				return
 			}
-			if m.Action != test.action || m.Index != test.index {
-				t.Fatalf("got rule %d (%s), want rule %d (%s)", m.Index, m.Action.String(), test.index, test.action.String())
+			if m.Action != test.action || m.RuleIndex() != test.index {
+				t.Fatalf("got rule %d (%s), want rule %d (%s)", m.RuleIndex(), m.Action.String(), test.index, test.action.String())
 			}
 			if id, _ := m.Param("deviceId"); id != test.param {
 				t.Fatalf("deviceId = %q, want %q", id, test.param)

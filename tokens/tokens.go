@@ -86,7 +86,7 @@ type Claims struct {
 	FromDeviceHive bool
 }
 
-// Options configures an Issuer and a Verifier.
+// Options configures a Service.
 type Options struct {
 	Keys            KeySource
 	Issuer          string        // "iss"; required on verify when set
