@@ -304,13 +304,9 @@ func issuePair(g *gate, claims tokens.Claims, accessExp, refreshExp int64) (pair
 	claims.SessionID = sid
 	claims.Type = tokens.Access
 	claims.ExpiresAt = accessExp
-	access, _, err := g.tokens.Issue(claims)
-	if err != nil {
-		return pair{}, err
-	}
-	claims.Type = tokens.Refresh
-	claims.ExpiresAt = refreshExp
-	refresh, issued, err := g.tokens.Issue(claims)
+	issued := claims
+	issued.ExpiresAt = refreshExp
+	access, refresh, err := tokens.SignPair(g.tokens, &claims, &issued)
 	if err != nil {
 		return pair{}, err
 	}
@@ -379,14 +375,14 @@ func exchangeRefresh(g *gate, r *http.Request, body map[string]any, field string
 	}
 	var claims tokens.Claims
 	refreshedClaims(g, rc, u, &claims)
+	if g.rotation && rc.SessionID != "" {
+		return rotateRefresh(g, rc, &claims)
+	}
 	access, err := tokens.Sign(g.tokens, &claims)
 	if err != nil {
 		return pair{}, err
 	}
-	if !g.rotation || rc.SessionID == "" {
-		return pair{access: access}, nil
-	}
-	return rotateRefresh(g, rc, &claims, access)
+	return pair{access: access}, nil
 }
 
 // refreshedClaims are the claims of the access token a refresh gives:
@@ -430,10 +426,10 @@ func within(c *tokens.Claims, u *users.User) {
 // rotateRefresh spends the presented refresh token for a new one of the same
 // session and expiry. A spent token presented again revokes the session,
 // except the immediately previous one within the reuse grace.
-func rotateRefresh(g *gate, rc, next *tokens.Claims, access string) (pair, error) {
-	next.Type = tokens.Refresh
+func rotateRefresh(g *gate, rc, claims *tokens.Claims) (pair, error) {
+	next := *claims
 	next.ExpiresAt = rc.ExpiresAt // rotation never lengthens a session
-	refresh, err := tokens.Sign(g.tokens, next)
+	access, refresh, err := tokens.SignPair(g.tokens, claims, &next)
 	if err != nil {
 		return pair{}, err
 	}

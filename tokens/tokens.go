@@ -174,6 +174,54 @@ func (s *Service) Issue(c Claims) (string, Claims, error) {
 // Yaegi a function filling a struct costs a fraction of a method taking
 // and returning one (CONTRIBUTING.md, the cost model).
 func Sign(s *Service, c *Claims) (string, error) {
+	claims, err := prepare(s, c)
+	if err != nil {
+		return "", err
+	}
+	return signWith(s, claims)
+}
+
+// SignPair signs an access token for *access and a refresh token for
+// *refresh, which must carry the same claims but their type and expiry,
+// completing both as issued. The claims are written out once for both.
+func SignPair(s *Service, access, refresh *Claims) (string, string, error) {
+	claims, err := prepare(s, access)
+	if err != nil {
+		return "", "", err
+	}
+	accessToken, err := signWith(s, claims)
+	if err != nil {
+		return "", "", err
+	}
+	id, err := NewID()
+	if err != nil {
+		return "", "", err
+	}
+	if refresh.ExpiresAt == 0 {
+		refresh.ExpiresAt = access.IssuedAt + int64(s.opts.RefreshLifetime/time.Second)
+	}
+	refresh.Type = Refresh
+	refresh.IssuedAt = access.IssuedAt
+	refresh.ID = id
+	refresh.Actions = access.Actions
+	refresh.NetworkIDs = access.NetworkIDs
+	refresh.DeviceTypeIDs = access.DeviceTypeIDs
+	claims["exp"] = refresh.ExpiresAt
+	claims["jti"] = id
+	claims["token_type"] = "refresh"
+	payload, _ := claims["payload"].(map[string]any)
+	payload["e"] = refresh.ExpiresAt * 1000
+	payload["t"] = int64(Refresh)
+	refreshToken, err := signWith(s, claims)
+	if err != nil {
+		return "", "", err
+	}
+	return accessToken, refreshToken, nil
+}
+
+// prepare completes c for issuing (IssuedAt, ExpiresAt when 0, ID, the
+// normalised scopes) and returns its JWT claims.
+func prepare(s *Service, c *Claims) (jwt.MapClaims, error) {
 	now := s.opts.Now().Unix()
 	c.IssuedAt = now
 	lifetime := s.opts.RefreshLifetime
@@ -187,7 +235,7 @@ func Sign(s *Service, c *Claims) (string, error) {
 	}
 	id, err := NewID()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	c.ID = id
 	c.Actions = permissions.Normalize(c.Actions)
@@ -230,6 +278,11 @@ func Sign(s *Service, c *Claims) (string, error) {
 		// unknown here, vouched for by that server.
 		claims["src"] = "devicehive"
 	}
+	return claims, nil
+}
+
+// signWith signs claims with the key set's signing key.
+func signWith(s *Service, claims jwt.MapClaims) (string, error) {
 	ks := s.static
 	if ks == nil {
 		ks = s.opts.Keys.Current()

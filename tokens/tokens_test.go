@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -516,5 +517,56 @@ func TestOneSpellingPerToken(t *testing.T) {
 	}
 	if len(spellings) < 6 {
 		t.Fatalf("only %d spellings tried", len(spellings))
+	}
+}
+
+// TestSignPair: the two tokens of a pair verify as their own type only,
+// with the same claims but the type, the expiry and the jti.
+func TestSignPair(t *testing.T) {
+	c := &clock{now: time.Unix(1_800_000_000, 0)}
+	s := newService(t, c, hsKey(t, "k1"))
+	tests := []struct {
+		desc       string
+		refreshExp int64
+		wantExp    int64
+	}{
+		{desc: "default lifetime", refreshExp: 0, wantExp: 1_800_000_000 + int64((4380 * time.Hour).Seconds())},
+		{desc: "given expiry", refreshExp: 1_800_000_600, wantExp: 1_800_000_600},
+	}
+	for _, test := range tests {
+		t.Run(test.desc, func(t *testing.T) {
+			access := aliceClaims(tokens.Access)
+			access.SessionID = "s1"
+			access.Actions = []permissions.Action{permissions.GetNetwork, permissions.GetDevice, permissions.GetDevice}
+			refresh := access
+			refresh.ExpiresAt = test.refreshExp
+			at, rt, err := tokens.SignPair(s, &access, &refresh)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gotA, err := s.Verify(at, tokens.Access)
+			if err != nil {
+				t.Fatalf("access: %v", err)
+			}
+			gotR, err := s.Verify(rt, tokens.Refresh)
+			if err != nil {
+				t.Fatalf("refresh: %v", err)
+			}
+			if _, err := s.Verify(rt, tokens.Access); err != tokens.ErrWrongType {
+				t.Fatalf("refresh token as access: %v", err)
+			}
+			if gotR.ExpiresAt != test.wantExp || refresh.ExpiresAt != test.wantExp {
+				t.Fatalf("refresh exp = %d (claims %d), want %d", gotR.ExpiresAt, refresh.ExpiresAt, test.wantExp)
+			}
+			if gotA.ID == gotR.ID || gotA.ID != access.ID || gotR.ID != refresh.ID {
+				t.Fatalf("jti: access %q (%q), refresh %q (%q)", gotA.ID, access.ID, gotR.ID, refresh.ID)
+			}
+			gotA.Type = gotR.Type
+			gotA.ExpiresAt = gotR.ExpiresAt
+			gotA.ID = gotR.ID
+			if !reflect.DeepEqual(gotA, gotR) || len(gotR.Actions) != 2 {
+				t.Fatalf("claims differ: access %+v, refresh %+v", gotA, gotR)
+			}
+		})
 	}
 }
