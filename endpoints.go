@@ -246,8 +246,8 @@ func (g *gate) loginFrom(r *http.Request, body map[string]any, loginField string
 }
 
 // noteLogin counts and audits a login attempt. Callers check g.telemetry
-// first: under Yaegi a call costs its temporaries even when it does
-// nothing.
+// first, so that it is not called for nothing (CONTRIBUTING.md, the cost
+// model).
 func (g *gate) noteLogin(r *http.Request, login, event string, p pair, err error) {
 	g.recordIssue(audit.Event{Event: event, Login: login, Client: g.throttle.addresses.Client(r)}, p, err)
 }

@@ -14,17 +14,17 @@ import (
 // actions allow what the request does, and forwards the caller's identity.
 //
 // ServeHTTP has already looked the request up in the decision memo; this
-// is the full check, whose allowed outcomes the memo remembers. Under
-// Yaegi every call allocates all of a function's temporaries, so what is
+// is the full check, whose allowed outcomes the memo remembers. What is
 // rare (public paths, refusals, the memo's bookkeeping) is in functions of
-// its own, called only when needed.
+// its own, called only when needed (CONTRIBUTING.md, rules for the request
+// path).
 func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 	if strings.Contains(r.URL.Path, "/.") && hasDotSegment(r.URL.Path) {
 		refuse(g, w, fromVerify, errDotSegment)
 		return
 	}
-	// The map index first: under Yaegi a call costs several times it, and
-	// most requests are for no public path.
+	// The map index before the call: most requests are for no public path
+	// (CONTRIBUTING.md, the cost model).
 	if (g.allowPreflight || (g.public != nil && (g.publicPatterns || g.publicExact[r.URL.Path] != 0))) &&
 		passesUnauthenticated(g, r) {
 		passUnauthenticated(g, w, r)
@@ -127,8 +127,8 @@ func remember(g *gate, r *http.Request, token string, m *permissions.Match, matc
 	if matched && m.Scoped && !m.LineOnly {
 		return // a query or header binding was checked
 	}
-	// Unix nanoseconds: integer compares are cheaper than time.Time
-	// methods under Yaegi.
+	// Unix nanoseconds, not time.Time methods (CONTRIBUTING.md, rules for
+	// the request path).
 	now := g.now().UnixNano()
 	deadline := id.expiresAt * int64(time.Second)
 	if t := now + int64(g.cacheTTL); t < deadline {

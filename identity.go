@@ -109,7 +109,7 @@ func underscoreSpellings(name string) []string {
 
 // headerValues computes the identity headers of verified claims, names
 // and values, once per token: straight-line code, as this runs for every
-// token verified and under Yaegi each call costs. A header without a value
+// token verified (CONTRIBUTING.md, the cost model). A header without a value
 // (the actor of a login's token) is left out: scrub has removed any client
 // copy, and the request path sets the rest without a check per header.
 func headerValues(plans *[2]headerPlan, c *tokens.Claims) ([]string, [][]string) {
@@ -120,8 +120,8 @@ func headerValues(plans *[2]headerPlan, c *tokens.Claims) ([]string, [][]string)
 	all[headerActions] = strings.Join(permissions.Names(c.Actions), ",")
 	all[headerNetworks] = strings.Join(c.NetworkIDs, ",")
 	all[headerDeviceTypes] = strings.Join(c.DeviceTypeIDs, ",")
-	// Not &plans[i]: Yaegi cannot take the address of an element of an
-	// array behind a pointer (CONTRIBUTING.md, traps).
+	// Not &plans[i].
+	// Yaegi: see CONTRIBUTING.md, traps (&p[i] on a pointer to an array).
 	names, kinds := plans[0].names, plans[0].kinds
 	if c.ActorID != 0 {
 		all[headerActorID] = strconv.FormatInt(c.ActorID, 10)

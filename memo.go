@@ -12,18 +12,15 @@ import (
 // repeated request costs two map lookups instead of the token check and the
 // rule walk.
 //
-// It exists for speed under Yaegi, where each interpreted function call
-// allocates every temporary of the function and each call into the standard
-// library goes through reflection; allocations, through the garbage
-// collector, are most of a plugin's cost under load. ServeHTTP reads it
-// inline: a read lock and an index into plain maps are the cheapest
-// concurrent lookup there (a sync.Map Load costs about four times as many
-// allocations). Only allowed requests whose decision depends on nothing
-// but the request line are memoised; entries expire with the token, the
-// cache TTL and, for device routes, the directory's TTL. The memo is
-// bounded like the claims cache (package bounded): when full, expired
-// entries are swept at most once a second, and if it is still full, nothing
-// new is added.
+// It exists for speed under Yaegi: a request it answers costs about 60
+// interpreted allocations instead of about 1,600 (CONTRIBUTING.md, the cost
+// model). ServeHTTP reads it inline, under a read lock and with plain map
+// indexes, cheaper than a sync.Map. Only allowed requests whose decision
+// depends on nothing but the request line are memoised; entries expire with
+// the token, the cache TTL and, for device routes, the directory's TTL. The
+// memo is bounded like the claims cache (package bounded): when full,
+// expired entries are swept at most once a second, and if it is still full,
+// nothing new is added.
 type decisionMemo struct {
 	mu     *sync.RWMutex
 	routes map[string]map[string]*decision // path -> Authorization value -> decision

@@ -113,9 +113,8 @@ func New(_ context.Context, next http.Handler, config *Config, name string) (htt
 // issuer of its own, as its sessions' view is shared by issuer. It reports
 // whether h is such a middleware. Traefik never calls it.
 //
-// A function, not a method: under Yaegi the handler New returns, held as
-// an http.Handler outside this package, cannot be asserted to another
-// interface there (CONTRIBUTING.md, traps).
+// A function, not a method reached through an interface.
+// Yaegi: see CONTRIBUTING.md, traps (the handler New returns).
 func SetClock(h http.Handler, now func() time.Time) bool {
 	g, ok := h.(*gate)
 	if !ok {
@@ -137,9 +136,8 @@ func SetClock(h http.Handler, now func() time.Time) bool {
 // Its first step is the fast path: a request allowed before (same path,
 // Authorization value and method) is forwarded after a lookup in the
 // decision memo. It is written inline, with as few expressions as will do,
-// because under Yaegi every call of an interpreted function allocates all
-// of that function's temporaries, taken branch or not: the rest of the
-// work is in serve.
+// and the rest of the work is in serve (CONTRIBUTING.md, rules for the
+// request path).
 func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if a := r.Header["Authorization"]; len(a) == 1 {
 		g.memoMu.RLock()

@@ -38,8 +38,8 @@ func statusOf(err error) (int, string) {
 	if errors.Is(err, users.ErrPasswordTooLong) {
 		return http.StatusBadRequest, err.Error()
 	}
-	// One condition per case: under Yaegi a tagless switch case with a list
-	// (case a, b:) tests only its first expression.
+	// Conditions joined with ||, not a case list.
+	// Yaegi: see CONTRIBUTING.md, traps (tagless switch).
 	if errors.Is(err, users.ErrBadCredentials) || errors.Is(err, users.ErrUserLocked) ||
 		errors.Is(err, users.ErrUserDisabled) || tokens.IsInvalid(err) {
 		return http.StatusUnauthorized, err.Error()

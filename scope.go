@@ -27,10 +27,8 @@ var (
 //
 // This is the path-only case, the common one (device routes): the values
 // come from the match, written out per binding rather than through a
-// helper, because under Yaegi a call per binding costs more than the check
-// itself, and every temporary of a function is allocated on each call. A
-// rule that reads the query or headers goes to checkRequestScope, which
-// may also narrow the query.
+// helper (CONTRIBUTING.md, the cost model). A rule that reads the query or
+// headers goes to checkRequestScope, which may also narrow the query.
 func checkScope(g *gate, r *http.Request, m *permissions.Match, id *identity) *httpError {
 	if !m.LineOnly {
 		return checkRequestScope(g, r, m, id)

@@ -308,8 +308,8 @@ func (l *Log) Close() error {
 	return nil
 }
 
-// logf and infof call Logf and Infof with the arguments spread: under Yaegi,
-// calling a func-typed field with variadic arguments written out panics.
+// logf and infof call Logf and Infof with the arguments spread (args...).
+// Yaegi: see CONTRIBUTING.md, traps (variadic arguments to a func field).
 func (l *Log) logf(format string, args ...any) {
 	if l.Logf != nil {
 		l.Logf(format, args...)

@@ -109,9 +109,8 @@ func scrub(s string) string {
 // (a base64url-encoded JSON object: every JWT header). Logins such as
 // "jane.q.public" and addresses such as "192.0.2.1" do not match.
 func LooksLikeJWT(s string) bool {
-	// Not `for from := 0; ; {`: under Yaegi v0.16.1 a for statement with an
-	// init statement but neither condition nor post statement runs its init
-	// again on every iteration, and this loop would never end.
+	// Not `for from := 0; ; {`, which would never end.
+	// Yaegi: see CONTRIBUTING.md, traps (a for with an init only).
 	from := 0
 	for {
 		i := strings.Index(s[from:], "eyJ")

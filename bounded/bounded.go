@@ -5,9 +5,9 @@
 // that a flood of live entries cannot make every request pay for a sweep.
 //
 // A cache checks for room itself, inline, with a plain compare against
-// Max, and calls Room only when it is full: under Yaegi every call
-// allocates its frame, and a cache with room is the common case, paid for
-// every entry added.
+// Max, and calls Room only when it is full: a cache with room is the
+// common case, on every entry added (CONTRIBUTING.md, rules for the
+// request path).
 //
 //	if n >= a.Max && !bounded.Room(a, now) {
 //		return // full of live entries: nothing is added
@@ -50,7 +50,7 @@ func Room(a *Admission, now int64) bool {
 
 // sweepOnce is Room's sweep, unless another caller has just claimed it. It
 // is apart so that a full cache refusing entries between sweeps (a flood)
-// does not pay for its temporaries under Yaegi.
+// does not pay for it (CONTRIBUTING.md, rules for the request path).
 func sweepOnce(a *Admission, next, now int64) bool {
 	if !atomic.CompareAndSwapInt64(&a.next, next, now+int64(time.Second)) {
 		return false

@@ -128,8 +128,8 @@ func (d *Directory) Lookup(ctx context.Context, id string) (Device, error) {
 }
 
 // lookupRemote answers from the cache or asks the backend. It is apart from
-// Lookup so that a static hit does not pay, under Yaegi, for the
-// temporaries of this part.
+// Lookup so that a static hit does not pay for it (CONTRIBUTING.md, rules
+// for the request path).
 func (d *Directory) lookupRemote(ctx context.Context, id string) (Device, error) {
 	if v, ok := d.cache.Get(id); ok {
 		if dev, found := v.(Device); found {
@@ -224,8 +224,8 @@ func (d *Directory) TTL() time.Duration {
 }
 
 // Static returns the devices known without a lookup, for a caller that
-// reads them itself (a map index costs less than Lookup under Yaegi). The
-// map must not be changed.
+// reads them itself with a map index rather than a call of Lookup
+// (CONTRIBUTING.md, the cost model). The map must not be changed.
 func (d *Directory) Static() map[string]Device { return d.opts.Static }
 
 // Enabled reports whether the directory can resolve anything.

@@ -5,8 +5,8 @@
 //
 // No goroutine is started: the files are checked on the caller's goroutine,
 // at most once per interval. Being due is tested by the caller, inline on
-// its request path, from the Watch's fields (under Yaegi an interpreted
-// method call costs about 28 allocations, a field read nothing):
+// its request path, from the Watch's fields rather than by a method call
+// (CONTRIBUTING.md, the cost model):
 //
 //	if w := s.watch; w != nil {
 //		if now := w.Now().UnixNano(); now >= atomic.LoadInt64(&w.Next) {
@@ -14,8 +14,7 @@
 //		}
 //	}
 //
-// The package runs inside Traefik's Yaegi interpreter, so it sticks to the
-// Go 1.22 standard library.
+// It uses the Go 1.22 standard library only (CONTRIBUTING.md).
 package filewatch
 
 import (

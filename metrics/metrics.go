@@ -47,18 +47,16 @@ const (
 // Add(n) (for n >= 0) and Load are sync/atomic's own compiled methods;
 // Store, Swap and CompareAndSwap must not be used on a counter.
 //
-// On the request path under the interpreter, c.Add(1) is the cheap way to
-// count: Yaegi v0.16.1 calls a compiled method of the embedded atomic.Int64
-// directly, while every call of an interpreted method such as Inc costs a
-// few microseconds (see BenchmarkCounterInc and BenchmarkCounterAdd1).
-// Natively both are a few nanoseconds.
+// On the request path, count with c.Add(1), the embedded atomic.Int64's
+// compiled method, rather than Inc (CONTRIBUTING.md, the cost model;
+// BenchmarkCounterInc and BenchmarkCounterAdd1).
 //
 // Only a Counter from Registry.Counter is written; a nil *Counter panics.
 type Counter struct {
 	atomic.Int64
 }
 
-// Inc adds one (c.Add(1) is cheaper under the interpreter).
+// Inc adds one (on the request path, c.Add(1): see Counter).
 func (c *Counter) Inc() {
 	c.Add(1)
 }
@@ -69,9 +67,9 @@ func (c *Counter) Value() int64 {
 }
 
 // Gauge is a value that goes up and down. Like Counter it embeds an
-// atomic.Int64: Add(n), Store(n) and Load are compiled methods, the
-// cheapest calls under the interpreter; Set, Inc, Dec and Value say the
-// same in gauge terms.
+// atomic.Int64: Add(n), Store(n) and Load are compiled methods, for the
+// request path (see Counter); Set, Inc, Dec and Value say the same in
+// gauge terms.
 type Gauge struct {
 	atomic.Int64
 }

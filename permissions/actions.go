@@ -100,9 +100,8 @@ func ParseActions(names []string) ([]Action, error) {
 // Normalize sorts and de-duplicates a list of actions; a list holding Any
 // collapses to just Any.
 //
-// Valid actions go through their bit mask (Mask, then FromMask): under
-// Yaegi a sort calls an interpreted comparison per step, and a map costs an
-// allocation per insert.
+// Valid actions go through their bit mask (Mask, then FromMask), with no
+// sort and no map (CONTRIBUTING.md, the cost model).
 func Normalize(actions []Action) []Action {
 	for _, a := range actions {
 		if a < 0 || a > MaxAction {
@@ -159,8 +158,8 @@ func ClientActions() []Action {
 // Mask turns an action list into a bit set, bit a for action a: a test of
 // one bit replaces Allows's loop on the request path. Any sets every bit.
 // It runs once per verified token: the range check is written out rather
-// than a.Valid(), since under Yaegi a method call per action costs more
-// than the rest of the loop.
+// than a method call per action, a.Valid() (CONTRIBUTING.md, the cost
+// model).
 func Mask(actions []Action) uint32 {
 	var m uint32
 	for _, a := range actions {
@@ -187,9 +186,8 @@ func Allows(granted []Action, want Action) bool {
 
 // Names returns the DeviceHive names of actions, in order.
 //
-// Use it rather than formatting a slice with %v: under the Yaegi
-// interpreter fmt does not call the String method of an interpreted type
-// held in a slice, and prints numbers.
+// Use it rather than formatting a slice with %v.
+// Yaegi: see CONTRIBUTING.md, traps (fmt and a slice of Stringers).
 func Names(actions []Action) []string {
 	out := make([]string, len(actions))
 	for i, a := range actions {

@@ -89,8 +89,8 @@ type Table struct {
 const allMethods = ^uint16(0)
 
 // rule is a compiled rule. The request path is matched with plain loops
-// and string compares, no method calls: under Yaegi a method call costs
-// several times a function call, and this runs on every request.
+// and string compares, no method calls, on every request (CONTRIBUTING.md,
+// the cost model).
 type rule struct {
 	index   int
 	methods uint16   // bits of methodBit; 0 for every method
@@ -110,7 +110,7 @@ type Match struct {
 	Scope  *Scope // the rule's own: not to be changed
 	// Scoped is Scope.Bound(), and LineOnly tells that every binding reads
 	// the path, so the decision depends on nothing but the request line;
-	// both are plain fields because method calls are dear under Yaegi.
+	// both are plain fields, not methods (CONTRIBUTING.md, the cost model).
 	Scoped, LineOnly bool
 	// The path segments bound by the rule's "path:" scopes; "" otherwise.
 	NetworkID, DeviceTypeID, DeviceID string
@@ -436,8 +436,7 @@ func validMethod(m string) bool { return methodBit(m) != 0 }
 func methodBit(m string) uint16 { return methodBits[m] }
 
 // methodBits gives each HTTP method its bit in a rule's method set: a map
-// index rather than a switch, which under Yaegi costs a frame slot for
-// every case on every call.
+// index rather than a switch (CONTRIBUTING.md, the cost model).
 var methodBits = map[string]uint16{
 	http.MethodGet: 1, http.MethodHead: 2, http.MethodPost: 4, http.MethodPut: 8, http.MethodPatch: 16,
 	http.MethodDelete: 32, http.MethodOptions: 64, http.MethodConnect: 128, http.MethodTrace: 256,
@@ -462,10 +461,9 @@ func (t *Table) Match(method, path string) (Match, bool) {
 	return m, ok
 }
 
-// MatchRequest is Match for the request path, filling m: under Yaegi a
-// function costs a fraction of a method call, and a struct filled through
-// a pointer less than one returned (CONTRIBUTING.md, the cost model). m is
-// left as it was when nothing matches.
+// MatchRequest is Match for the request path: a function that fills m
+// (CONTRIBUTING.md, the cost model). m is left as it was when nothing
+// matches.
 //
 //nolint:gocognit // one frame for the whole walk (CONTRIBUTING.md, the cost model)
 func MatchRequest(t *Table, method, path string, m *Match) bool {

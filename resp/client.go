@@ -18,8 +18,8 @@
 // again. A command that fails that way is not retried: it may have run.
 //
 // Server error replies are *Error values; check them with a type assertion,
-// never errors.As (it panics under the interpreter). A reply may not hold a
-// bulk string over MaxBulkLen nor more than MaxArrayElems array elements.
+// never errors.As (Yaegi: see CONTRIBUTING.md, traps). A reply may not hold
+// a bulk string over MaxBulkLen nor more than MaxArrayElems array elements.
 //
 // Connections are shared: commands that change a connection's state (AUTH,
 // SELECT, SUBSCRIBE, MONITOR, CLIENT REPLY, a MULTI left open) must not be

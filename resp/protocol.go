@@ -156,7 +156,8 @@ func (k Kind) String() string {
 
 // Error is an error reply from the server (for example "WRONGTYPE Operation
 // against a key holding the wrong kind of value"). Check for it with a type
-// assertion, err.(*resp.Error): errors.As panics under the interpreter.
+// assertion, err.(*resp.Error), not errors.As.
+// Yaegi: see CONTRIBUTING.md, traps (errors.As).
 type Error struct {
 	Msg string
 }

@@ -107,8 +107,8 @@ func (m *Memory) Spend(ctx context.Context, s Spend) (Outcome, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	// clock and isRevoked, written out: a refresh with rotation comes
-	// here, and under Yaegi a method call costs more than their code.
+	// clock and isRevoked, written out rather than called: a refresh with
+	// rotation comes here (CONTRIBUTING.md, the cost model).
 	if s.Now > m.seen {
 		m.seen = s.Now
 	}

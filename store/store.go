@@ -9,8 +9,8 @@
 // by every replica that uses the same Redis and key prefix. Both are
 // bounded: every entry expires with the tokens it concerns.
 //
-// Times are plain int64 values (Unix seconds or milliseconds, as named),
-// which the Yaegi interpreter handles without surprises.
+// Times are plain int64 values (Unix seconds or milliseconds, as named), as
+// everywhere in the plugin (CONTRIBUTING.md, the interpreter rulebook).
 package store
 
 import (

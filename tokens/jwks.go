@@ -20,8 +20,8 @@ func (ks *KeySet) JWKS() ([]byte, int, error) {
 		}
 	}
 	body, err := json.Marshal(map[string]any{"keys": keys})
-	// Not `return body, len(keys), err`: Yaegi panics on a builtin call
-	// among several return values (reflect: SetInt on slice Value).
+	// Not `return body, len(keys), err`.
+	// Yaegi: see CONTRIBUTING.md, traps (a builtin call among results).
 	n := len(keys)
 	return body, n, err
 }

@@ -95,8 +95,8 @@ func (k *Key) loadHMAC(spec KeySpec) error {
 		return fmt.Errorf("%s: %s needs a secret of at least %d bytes, got %d (make one with: openssl rand -base64 %d)",
 			field, spec.Algorithm, need, len(secret), need)
 	}
-	// One assignment per statement: under Yaegi, `a, b = x, f()` assigns
-	// only one side.
+	// One assignment per statement.
+	// Yaegi: see CONTRIBUTING.md, traps (`a, b = x, f()`).
 	k.signKey = []byte(secret)
 	k.verifyKey = []byte(secret)
 	k.macKey = []byte(secret)

@@ -133,8 +133,8 @@ func (r *KeyRing) NextCheck() time.Time {
 
 // Current returns the key set in force, re-reading the key files first when
 // the check interval has passed and one of them changed. The test for being
-// due is written out here: it runs on every verification, and a call into
-// filewatch would cost a frame.
+// due is written out here, not a call into filewatch: it runs on every
+// verification (CONTRIBUTING.md, the cost model).
 func (r *KeyRing) Current() *KeySet {
 	if w := r.watch; w != nil {
 		if now := w.Now().UnixNano(); now >= atomic.LoadInt64(&w.Next) {

@@ -6,10 +6,9 @@
 // it. Access and refresh tokens never stand in for each other: Verify takes
 // the type it expects.
 //
-// Everything here is written for the Yaegi interpreter Traefik runs plugins
-// in: claims travel as jwt.MapClaims and are copied into Claims by hand, all
+// Claims travel as jwt.MapClaims and are copied into Claims by hand, all
 // times are int64 Unix values, and the time checks are done here rather than
-// by the jwt library (whose error matching fails under the interpreter).
+// by the jwt library. Yaegi: see CONTRIBUTING.md, traps (golang-jwt).
 package tokens
 
 import (
@@ -106,8 +105,8 @@ type Options struct {
 type Service struct {
 	opts Options
 	// static is the key set when it never changes (a *KeySet, or a
-	// KeyRing without files): Keys returns it without the interface call,
-	// which under Yaegi costs several times a field read.
+	// KeyRing without files): Keys returns it without the interface call
+	// (CONTRIBUTING.md, the cost model).
 	static *KeySet
 	// deviceHive verifies DeviceHive's kid-less HS256 tokens; nil when
 	// they are not accepted.
@@ -170,9 +169,8 @@ func (s *Service) Issue(c Claims) (string, Claims, error) {
 	return token, c, nil
 }
 
-// Sign is Issue for the token service, completing *c as issued: under
-// Yaegi a function filling a struct costs a fraction of a method taking
-// and returning one (CONTRIBUTING.md, the cost model).
+// Sign is Issue for the token service: a function that completes *c as
+// issued (CONTRIBUTING.md, the cost model).
 func Sign(s *Service, c *Claims) (string, error) {
 	claims, err := prepare(s, c)
 	if err != nil {
@@ -305,10 +303,8 @@ func (s *Service) Verify(token string, want Type) (Claims, error) {
 	return c, nil
 }
 
-// VerifyInto is Verify for the request path, filling c: under Yaegi a
-// function costs a fraction of a method call, and a struct filled through
-// a pointer less than one returned (CONTRIBUTING.md, the cost model). On
-// error c holds nothing to rely on.
+// VerifyInto is Verify for the request path: a function that fills c
+// (CONTRIBUTING.md, the cost model). On error c holds nothing to rely on.
 //
 // The token is split and decoded here, with one standard-library call per
 // step, and its signature checked by checkSignature. golang-jwt's parser
@@ -423,8 +419,8 @@ func (s *Service) Keys() *KeySet {
 
 // readClaims checks and copies the claims of a token signed here, in the
 // order of the checks' errors. The claims every token has are read inline;
-// the rare ones (nbf, aud, act) by helpers called only when present, as
-// every function's frame is paid on each call under Yaegi.
+// the rare ones (nbf, aud, act) by helpers called only when present
+// (CONTRIBUTING.md, rules for the request path).
 //
 //nolint:cyclop // one frame for the claims every token has (CONTRIBUTING.md, the cost model)
 func readClaims(s *Service, mc map[string]any, want Type, c *Claims) error {
@@ -551,9 +547,9 @@ func readScopes(c *Claims, payload map[string]any) bool {
 // intClaim reads a JSON number that must be a whole number.
 //
 // Plain compares, no math calls: this runs for every number of every token
-// verified, and under Yaegi each call into the standard library costs about
-// a microsecond. NaN fails every compare; ±Inf and fractions fail the range
-// or the round trip through int64.
+// verified (CONTRIBUTING.md, rules for the request path). NaN fails every
+// compare; ±Inf and fractions fail the range or the round trip through
+// int64.
 func intClaim(v any) (int64, bool) {
 	f, ok := v.(float64)
 	if !ok || !(f > -maxSafeInt && f < maxSafeInt) {

@@ -189,7 +189,7 @@ func shaCrypt(kind byte, p, s []byte, rounds int) []byte {
 	// i%7 == 0, (odd i ? C : P'), where C is the previous round's digest
 	// (A before the first round). The layout repeats every 42 rounds, so
 	// build those 42 inputs once with a hole for C: each round is then one
-	// copy and one native hash call, which matters under an interpreter.
+	// copy and one native hash call (CONTRIBUTING.md, the cost model).
 	var bufs, holes [42][]byte
 	for j := 0; j < 42; j++ {
 		var buf []byte

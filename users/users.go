@@ -2,8 +2,8 @@
 // validation, their SHA-crypt password hashes and the optional users file,
 // which is re-read when it changes.
 //
-// The package runs inside Traefik's Yaegi interpreter, so it sticks to the
-// Go 1.22 standard library, starts no goroutines and decodes JSON by hand.
+// It uses the Go 1.22 standard library only, starts no goroutines and
+// decodes JSON by hand (CONTRIBUTING.md, the interpreter rulebook).
 package users
 
 import (
@@ -126,7 +126,8 @@ type Store struct {
 	where string           // `usersFile "path"`, for messages
 	watch *filewatch.Watch // the users file's; nil without one
 	// nextCheck is &watch.Next, or &never without a users file: NextCheck
-	// is then a single load, without a branch (a frame slot under Yaegi).
+	// is then a single load, without a branch (CONTRIBUTING.md, the cost
+	// model).
 	nextCheck *int64
 	dummy     *Hash
 	config    []*entry
@@ -246,12 +247,11 @@ func (s *Store) ByID(id int64) (User, bool) {
 
 // Peek returns the current user with that id, or nil, without copying:
 // the User is shared and must not be changed. It exists for the request
-// path, where ByID's copies cost (under Yaegi each slice copy allocates).
+// path, where ByID's copies of the user's slices would allocate.
 func (s *Store) Peek(id int64) *User { return Find(s, id) }
 
-// Find is Peek for the request path: under Yaegi a function costs a
-// fraction of a method call, and the check for a due file is written out
-// (CONTRIBUTING.md, the cost model).
+// Find is Peek for the request path: a function, with the check for a due
+// file written out (CONTRIBUTING.md, the cost model).
 func Find(s *Store, id int64) *User {
 	if w := s.watch; w != nil {
 		if now := w.Now().UnixNano(); now >= atomic.LoadInt64(&w.Next) {
@@ -269,8 +269,8 @@ func Find(s *Store, id int64) *User {
 
 // checkFile re-reads the users file when it is due for a check and has
 // changed. A file that became unreadable or invalid leaves the last good
-// users in place. The test for being due is written out here: it runs on
-// every request, and a call into filewatch would cost a frame.
+// users in place. The test for being due is written out here, not a call
+// into filewatch: it runs on every request (CONTRIBUTING.md, the cost model).
 func (s *Store) checkFile() {
 	w := s.watch
 	if w == nil {
@@ -338,9 +338,8 @@ func (s *Store) NextCheck() int64 {
 	return atomic.LoadInt64(s.nextCheck)
 }
 
-// logf and infof call Logf and Infof with the arguments spread: under Yaegi,
-// calling a func-typed field with two or more variadic arguments written out
-// panics (index out of range), while args... works.
+// logf and infof call Logf and Infof with the arguments spread (args...).
+// Yaegi: see CONTRIBUTING.md, traps (variadic arguments to a func field).
 func (s *Store) logf(format string, args ...any) {
 	if s.Logf != nil {
 		s.Logf(format, args...)
@@ -530,7 +529,7 @@ func readFile(path, where string) ([]Spec, error) {
 }
 
 // parseFile decodes the users file into generic values and copies them by
-// hand (decoding into structs is unreliable under Yaegi).
+// hand. Yaegi: see CONTRIBUTING.md, traps (encoding/json into a struct).
 func parseFile(data []byte) ([]Spec, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, errors.New(`empty file: want {"users": [...]} or an array of user objects`)
