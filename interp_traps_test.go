@@ -663,6 +663,7 @@ func TestInterpreterTrapJSONEmbeddedStruct(t *testing.T) {
 		}
 		var c struct {
 			registered
+
 			Login string `json:"login"`
 		}
 		err := json.Unmarshal([]byte(`{"sub":"2","login":"alice"}`), &c)
