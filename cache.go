@@ -38,7 +38,11 @@ func newTokenCache(ttl time.Duration, limit int) *tokenCache {
 
 // cacheGet and cacheAdd are functions, not methods: they run for every
 // request the memo does not answer (CONTRIBUTING.md, the cost model).
-func cacheGet(c *tokenCache, token string) (*identity, bool) {
+//
+// cacheGet answers nothing for a token expired at ns (Unix nanoseconds on
+// the gate's clock): go-cache expires its entries on the wall clock, which
+// tests do not move.
+func cacheGet(c *tokenCache, token string, ns int64) (*identity, bool) {
 	if c == nil {
 		return nil, false
 	}
@@ -47,7 +51,10 @@ func cacheGet(c *tokenCache, token string) (*identity, bool) {
 		return nil, false
 	}
 	id, ok := v.(*identity)
-	return id, ok
+	if !ok || id.expiresAt*int64(time.Second) <= ns {
+		return nil, false
+	}
+	return id, true
 }
 
 // add caches id until its token expires or the TTL runs out, whichever

@@ -44,7 +44,7 @@ func TestTokenCacheEntryLifetime(t *testing.T) {
 	now := time.Now()
 	// The token expires in 1s: the entry must not outlive it, whatever the TTL.
 	cacheAdd(c, "short", &identity{expiresAt: now.Unix() + 1}, now)
-	if _, ok := cacheGet(c, "short"); !ok {
+	if _, ok := cacheGet(c, "short", now.UnixNano()); !ok {
 		t.Fatal("fresh entry missing")
 	}
 	// go-cache expires entries on the wall clock, from its own reading of
@@ -52,6 +52,10 @@ func TestTokenCacheEntryLifetime(t *testing.T) {
 	// waited for. The guard also compares exp on its clock (clock_test.go).
 	if exp := c.items.Items()["short"].Expiration; exp > (now.Unix()+1)*int64(time.Second)+int64(time.Since(now)) {
 		t.Fatalf("entry expires at %d, after its token (%d)", exp, now.Unix()+1)
+	}
+	// Nor on the gate's clock, whatever go-cache's says.
+	if _, ok := cacheGet(c, "short", (now.Unix()+1)*int64(time.Second)); ok {
+		t.Fatal("entry answered at its token's exp")
 	}
 }
 
@@ -63,7 +67,7 @@ func TestTokenCacheSweepsWhenFull(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond) // go-cache's entries expire on the wall clock
 	later := time.Now()
 	cacheAdd(c, "c", &identity{expiresAt: later.Unix() + 600}, later)
-	if _, ok := cacheGet(c, "c"); !ok {
+	if _, ok := cacheGet(c, "c", later.UnixNano()); !ok {
 		t.Fatal("a full cache of expired entries must make room")
 	}
 }
@@ -89,7 +93,7 @@ func TestGuardCachesOnlyValidTokens(t *testing.T) {
 	if code := get(tokens[0]); code != 200 || g.cache.len() != 1 {
 		t.Fatalf("first use: %d, cache %d", code, g.cache.len())
 	}
-	if _, ok := cacheGet(g.cache, tokens[0]); !ok {
+	if _, ok := cacheGet(g.cache, tokens[0], time.Now().UnixNano()); !ok {
 		t.Fatal("valid token not cached")
 	}
 	if code := get(tokens[0]); code != 200 || g.cache.len() != 1 {
@@ -268,7 +272,7 @@ func BenchmarkCacheGet(b *testing.B) {
 	cacheAdd(c, "token", &identity{expiresAt: now.Unix() + 600}, now)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		cacheGet(c, "token")
+		cacheGet(c, "token", now.UnixNano())
 	}
 }
 

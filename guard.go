@@ -184,11 +184,8 @@ func identify(g *gate, token string) (*identity, int, error) {
 	}
 	ns := g.now().UnixNano()
 	source := fromCache
-	id, ok := cacheGet(g.cache, token)
-	// The cache's entries expire with their tokens on the wall clock; the
-	// exp compare makes that hold on the gate's clock too (tests move it).
-	if !ok || id.expiresAt*int64(time.Second) <= ns ||
-		(g.keysReload && id.keys != g.tokens.Keys()) || (g.usersReload && id.usersVersion != g.users.Version()) {
+	id, ok := cacheGet(g.cache, token, ns)
+	if !ok || (g.keysReload && id.keys != g.tokens.Keys()) || (g.usersReload && id.usersVersion != g.users.Version()) {
 		source = fromVerify
 		var err error
 		if id, err = verify(g, token); err != nil {
