@@ -111,6 +111,8 @@ type Service struct {
 	// deviceHive verifies DeviceHive's kid-less HS256 tokens; nil when
 	// they are not accepted.
 	deviceHive *Key
+	// leeway is opts.Leeway in whole seconds, as readClaims compares.
+	leeway int64
 }
 
 // NewService checks the options and precompiles the parser.
@@ -130,7 +132,7 @@ func NewService(opts Options) (*Service, error) {
 	if opts.DeviceHiveSecret != nil && len(opts.DeviceHiveSecret) < 32 {
 		return nil, fmt.Errorf("deviceHiveSecret: HS256 needs a key of at least 32 bytes, this one decodes to %d", len(opts.DeviceHiveSecret))
 	}
-	s := &Service{opts: opts}
+	s := &Service{opts: opts, leeway: int64(opts.Leeway / time.Second)}
 	if opts.DeviceHiveSecret != nil {
 		s.deviceHive = &Key{ID: "devicehive", Algorithm: "HS256", VerifyOnly: true,
 			method: jwt.SigningMethodHS256, verifyKey: opts.DeviceHiveSecret, mac: sha256.New, macKey: opts.DeviceHiveSecret}
@@ -425,7 +427,7 @@ func (s *Service) Keys() *KeySet {
 //nolint:cyclop // one frame for the claims every token has (CONTRIBUTING.md, the cost model)
 func readClaims(s *Service, mc map[string]any, want Type, c *Claims) error {
 	now := s.opts.Now().Unix()
-	leeway := int64(s.opts.Leeway / time.Second)
+	leeway := s.leeway
 	later := now + leeway
 	// exp, iat, t and u are read as intClaim does, written out: a call
 	// of it costs more than the check (20 allocations under Yaegi).
