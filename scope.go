@@ -83,24 +83,13 @@ func checkRequestScope(g *gate, r *http.Request, m *permissions.Match, id *ident
 			return errQuerySyntax
 		}
 	}
-	var add []string // name, value pairs to add to the query
-	if b := m.Scope.Network; b.Kind != "" {
-		v, refusal := boundValue(r, q, b, m.NetworkID)
-		if refusal == nil {
-			add, refusal = checkIDs(b, v, id.networkIDs, "networks", add)
-		}
-		if refusal != nil {
-			return refusal
-		}
+	// add: name, value pairs to add to the query
+	add, refusal := checkIDBinding(r, q, m.Scope.Network, m.NetworkID, id.networkIDs, "networks", nil)
+	if refusal == nil {
+		add, refusal = checkIDBinding(r, q, m.Scope.DeviceType, m.DeviceTypeID, id.deviceTypeIDs, "device types", add)
 	}
-	if b := m.Scope.DeviceType; b.Kind != "" {
-		v, refusal := boundValue(r, q, b, m.DeviceTypeID)
-		if refusal == nil {
-			add, refusal = checkIDs(b, v, id.deviceTypeIDs, "device types", add)
-		}
-		if refusal != nil {
-			return refusal
-		}
+	if refusal != nil {
+		return refusal
 	}
 	if b := m.Scope.Device; b.Kind != "" {
 		deviceID, refusal := boundValue(r, q, b, m.DeviceID)
@@ -124,6 +113,23 @@ func checkRequestScope(g *gate, r *http.Request, m *permissions.Match, id *ident
 		narrowQuery(r, add)
 	}
 	return nil
+}
+
+// checkIDBinding checks a network or device type binding, if set, against
+// the token's ids of that kind (granted, called what in refusals): the value
+// the request gives (pathValue for a path binding) and, for a ",narrow"
+// binding the request left empty, the ids to add to the query.
+func checkIDBinding(r *http.Request, q url.Values, b permissions.Binding, pathValue string, granted []string, what string,
+	add []string,
+) ([]string, *httpError) {
+	if b.Kind == "" {
+		return add, nil
+	}
+	v, refusal := boundValue(r, q, b, pathValue)
+	if refusal != nil {
+		return add, refusal
+	}
+	return checkIDs(b, v, granted, what, add)
 }
 
 func isQuery(b permissions.Binding) bool {
