@@ -71,6 +71,15 @@ func serveToken(g *gate, w http.ResponseWriter, r *http.Request, route string) {
 	}
 }
 
+// reply writes a token endpoint's answer and, with metrics on, counts it
+// by endpoint, dialect and status.
+func reply(g *gate, w http.ResponseWriter, endpoint, dialect string, status int, body any) {
+	if g.metricsOn {
+		g.countToken(endpoint, dialect, status)
+	}
+	writeJSON(w, status, body)
+}
+
 // serveREST speaks DeviceHive REST: POST /token and POST /token/refresh.
 func serveREST(g *gate, w http.ResponseWriter, r *http.Request, route string, body map[string]any) {
 	var p pair
@@ -80,16 +89,10 @@ func serveREST(g *gate, w http.ResponseWriter, r *http.Request, route string, bo
 	case routeRevoke:
 		if err := g.revoke(r, body); err != nil {
 			status, msg := answerStatus(w, err)
-			if g.metricsOn {
-				g.countToken(endpoint, "rest", status)
-			}
-			writeJSON(w, status, restError(status, msg))
+			reply(g, w, endpoint, "rest", status, restError(status, msg))
 			return
 		}
-		if g.metricsOn {
-			g.countToken(endpoint, "rest", http.StatusOK)
-		}
-		writeJSON(w, http.StatusOK, map[string]any{})
+		reply(g, w, endpoint, "rest", http.StatusOK, map[string]any{})
 		return
 	case routeRefresh:
 		p, err = refreshFrom(g, r, body, "refreshToken")
@@ -101,20 +104,14 @@ func serveREST(g *gate, w http.ResponseWriter, r *http.Request, route string, bo
 	}
 	if err != nil {
 		status, msg := answerStatus(w, err)
-		if g.metricsOn {
-			g.countToken(endpoint, "rest", status)
-		}
-		writeJSON(w, status, restError(status, msg))
+		reply(g, w, endpoint, "rest", status, restError(status, msg))
 		return
-	}
-	if g.metricsOn {
-		g.countToken(endpoint, "rest", http.StatusCreated)
 	}
 	out := map[string]any{"accessToken": p.access}
 	if p.refresh != "" {
 		out["refreshToken"] = p.refresh
 	}
-	writeJSON(w, http.StatusCreated, out)
+	reply(g, w, endpoint, "rest", http.StatusCreated, out)
 }
 
 // serveMessage speaks DeviceHive's message form: {"action": "token", ...}.
@@ -149,17 +146,11 @@ func serveMessage(g *gate, w http.ResponseWriter, r *http.Request, route string,
 	}
 	if err != nil {
 		status, msg := answerStatus(w, err)
-		if g.metricsOn {
-			g.countToken(endpoint, "message", status)
-		}
 		out["status"] = "error"
 		out["code"] = status
 		out["error"] = msg
-		writeJSON(w, status, out)
+		reply(g, w, endpoint, "message", status, out)
 		return
-	}
-	if g.metricsOn {
-		g.countToken(endpoint, "message", http.StatusOK)
 	}
 	out["status"] = "success"
 	if p.access != "" {
@@ -168,7 +159,7 @@ func serveMessage(g *gate, w http.ResponseWriter, r *http.Request, route string,
 	if p.refresh != "" {
 		out["refreshToken"] = p.refresh
 	}
-	writeJSON(w, http.StatusOK, out)
+	reply(g, w, endpoint, "message", http.StatusOK, out)
 }
 
 // serveOperation speaks HarperDB's operations API.
@@ -195,20 +186,14 @@ func serveOperation(g *gate, w http.ResponseWriter, r *http.Request, route strin
 	}
 	if err != nil {
 		status, msg := answerStatus(w, err)
-		if g.metricsOn {
-			g.countToken(endpoint, "harperdb", status)
-		}
-		writeJSON(w, status, map[string]any{"error": msg})
+		reply(g, w, endpoint, "harperdb", status, map[string]any{"error": msg})
 		return
-	}
-	if g.metricsOn {
-		g.countToken(endpoint, "harperdb", http.StatusOK)
 	}
 	out := map[string]any{"operation_token": p.access}
 	if p.refresh != "" {
 		out["refresh_token"] = p.refresh
 	}
-	writeJSON(w, http.StatusOK, out)
+	reply(g, w, endpoint, "harperdb", http.StatusOK, out)
 }
 
 // loginFrom trades the login found under loginField (the dialects differ
