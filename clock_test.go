@@ -3,40 +3,19 @@ package tokengate_test
 import (
 	"net/http"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tokengate/tokengate"
+	"github.com/tokengate/tokengate/internal/testclock"
 )
-
-// testClock is a clock the tests move instead of sleeping: the gate, its
-// users store, key ring, token service and login throttle read it once
-// set with withClock.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) read() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// advance moves the clock forward by d.
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // withClock gives the gate h a clock starting now. The gate must have an
 // issuer of its own (its sessions' view is shared by issuer).
-func withClock(t testing.TB, h http.Handler) *testClock {
+func withClock(t testing.TB, h http.Handler) *testclock.Clock {
 	t.Helper()
-	c := &testClock{now: time.Now()}
-	if !tokengate.SetClock(h, func() time.Time { return c.read() }) {
+	c := testclock.New(time.Now())
+	if !tokengate.SetClock(h, c.Now) {
 		t.Fatalf("%T is not a tokengate middleware", h)
 	}
 	return c
@@ -68,9 +47,9 @@ func TestTokensExpireOnTheGateClock(t *testing.T) {
 	clock := withClock(t, h)
 	access, _ := login(t, h, "alice")
 	expectGuard(t, h, access, 418, "")
-	expectGuard(t, h, access, 418, "")             // from the memo
-	clock.advance(30*time.Minute + 29*time.Second) // accessTokenLifetime, within the 30s leeway
+	expectGuard(t, h, access, 418, "")         // from the memo
+	clock.Add(30*time.Minute + 29*time.Second) // accessTokenLifetime, within the 30s leeway
 	expectGuard(t, h, access, 418, "")
-	clock.advance(2 * time.Second)
+	clock.Add(2 * time.Second)
 	expectGuard(t, h, access, 401, "token has expired")
 }

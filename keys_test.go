@@ -168,13 +168,13 @@ func TestKeyFileReloadThroughTheGate(t *testing.T) {
 		t.Fatalf("before: %d", code)
 	}
 	write(strings.Repeat("r", 40), 30*time.Minute)
-	clock.advance(1100 * time.Millisecond)
+	clock.Add(1100 * time.Millisecond)
 	if code := get(t, h, oldToken); code != 401 {
 		t.Fatalf("cached token of a replaced secret: %d", code)
 	}
 	newToken, _ := login(t, h, "alice")
 	write("broken", 10*time.Minute)
-	clock.advance(1100 * time.Millisecond)
+	clock.Add(1100 * time.Millisecond)
 	if code := get(t, h, newToken); code != 418 {
 		t.Fatalf("a broken key file must keep the last good key: %d", code)
 	}

@@ -45,14 +45,14 @@ func TestThrottleWaitSequence(t *testing.T) {
 			t.Fatalf("during the wait: %d %v %s", res.code, res.header, res.raw)
 		}
 	}
-	clock.advance(1100 * time.Millisecond)
+	clock.Add(1100 * time.Millisecond)
 	if res := attempt(t, h, wrong); res.code != 401 {
 		t.Fatalf("after the wait: %d %s", res.code, res.raw)
 	}
 	if res := attempt(t, h, right); res.code != 429 || res.header.Get("Retry-After") != "2" {
 		t.Fatalf("the wait doubles: %d %v %s", res.code, res.header, res.raw)
 	}
-	clock.advance(2100 * time.Millisecond)
+	clock.Add(2100 * time.Millisecond)
 	if res := attempt(t, h, right); res.code != 201 {
 		t.Fatalf("the right password after the wait: %d %s", res.code, res.raw)
 	}

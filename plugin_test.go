@@ -368,7 +368,7 @@ func TestRefreshFollowsTheUsersFile(t *testing.T) {
 	refresh := res.str("refreshToken")
 
 	write("locked", time.Now())
-	clock.advance(1100 * time.Millisecond) // the file is checked at most once a second here
+	clock.Add(1100 * time.Millisecond) // the file is checked at most once a second here
 	res = do(t, h, "POST", "/token/refresh", `{"refreshToken":"`+refresh+`"}`)
 	if res.code != 401 || res.str("message") != "user is locked" {
 		t.Fatalf("refresh for a user locked since: %d %s", res.code, res.raw)

@@ -145,7 +145,7 @@ func TestUserStateEndsTokens(t *testing.T) {
 	cfg.CreateMaxAccessLifetime = "4000h"
 	h, _ := newHandler(t, cfg)
 	clock := withClock(t, h)
-	waitForCheck := func() { clock.advance(1100 * time.Millisecond) } // the users file's check comes due
+	waitForCheck := func() { clock.Add(1100 * time.Millisecond) } // the users file's check comes due
 	login := func(name string) (string, string) {
 		res := do(t, h, "POST", "/token", `{"login":"`+name+`","password":"alice-pass"}`)
 		if res.code != 201 {

@@ -163,7 +163,7 @@ func TestRevokeUser(t *testing.T) {
 	}
 	expectGuard(t, h, bob, 401, "token has been revoked")
 	expectGuard(t, h, alice, 418, "")
-	clock.advance(time.Second) // a token of the next second
+	clock.Add(time.Second) // a token of the next second
 	fresh, _ := login(t, h, "bob")
 	expectGuard(t, h, fresh, 418, "")
 

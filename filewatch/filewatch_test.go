@@ -11,25 +11,8 @@ import (
 	"time"
 
 	"github.com/tokengate/tokengate/filewatch"
+	"github.com/tokengate/tokengate/internal/testclock"
 )
-
-// testClock is a clock the tests move.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // due is what a caller writes on its request path.
 func due(w *filewatch.Watch) {
@@ -149,7 +132,7 @@ func TestCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &testClock{now: time.Unix(1_800_000_000, 0)}
+	clock := testclock.New(time.Unix(1_800_000_000, 0))
 	w.SetClock(clock.Now)
 	if got, want := atomic.LoadInt64(&w.Next), clock.Now().Add(time.Minute).UnixNano(); got != want {
 		t.Fatalf("Next after SetClock = %d, want %d", got, want)
@@ -263,7 +246,7 @@ func TestCheckReentrant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &testClock{now: time.Now()}
+	clock := testclock.New(time.Now())
 	w.SetClock(clock.Now)
 	writeTestFile(t, path, "two", mtime.Add(time.Second))
 	clock.Add(time.Minute)
@@ -306,7 +289,7 @@ func TestCheckConcurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &testClock{now: time.Now()}
+	clock := testclock.New(time.Now())
 	w.SetClock(clock.Now)
 	const rounds = 5
 	for i := 1; i <= rounds; i++ {

@@ -20,7 +20,7 @@
 # other top-level files. Left out: the demo, the test harnesses and tools
 # (demo/, e2e/, interp/, bench/, scripts/, .ci/, .github/,
 # docker-compose.yml) and what only tests read (*_test.go, testdata/ at any
-# depth, internal/redistest/): harmless to the interpreter, but not the
+# depth, internal/: test helpers): harmless to the interpreter, but not the
 # plugin.
 set -euo pipefail
 
@@ -32,7 +32,7 @@ rev=${1:-}
 part_of_plugin() {
   case $1 in
     demo/* | e2e/* | interp/* | bench/* | scripts/* | .ci/* | .github/* | .git/* | docker-compose.yml) return 1 ;;
-    *_test.go | testdata/* | */testdata/* | internal/redistest/*) return 1 ;;
+    *_test.go | testdata/* | */testdata/* | internal/*) return 1 ;;
   esac
   return 0
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokengate/tokengate/internal/testclock"
 	"github.com/tokengate/tokengate/permissions"
 	"github.com/tokengate/tokengate/users"
 )
@@ -388,24 +389,6 @@ func TestUsersFileMissingOrTooLarge(t *testing.T) {
 	}
 }
 
-// fakeClock is a settable clock for the store.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // logRecorder collects Logf calls.
 type logRecorder struct {
 	mu    sync.Mutex
@@ -433,7 +416,7 @@ func TestUsersFileReload(t *testing.T) {
 	writeFile(t, path, `{"users": [`+userJSON(1, "alice", hashA)+`]}`, mtime)
 
 	s := newStore(t, nil, path, time.Minute)
-	clock := &fakeClock{t: time.Now()}
+	clock := testclock.New(time.Now())
 	s.SetClock(clock.Now)
 	logs := &logRecorder{}
 	s.Logf = logs.Logf
@@ -539,7 +522,7 @@ func TestUsersFileVersionAndNextCheck(t *testing.T) {
 	if !s.Reloads() {
 		t.Fatal("a store with a users file reloads")
 	}
-	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	clock := testclock.New(time.Unix(1_800_000_000, 0))
 	s.SetClock(clock.Now)
 	if got, want := s.NextCheck(), clock.Now().Add(time.Minute).UnixNano(); got != want {
 		t.Fatalf("NextCheck after SetClock = %d, want %d", got, want)
@@ -590,7 +573,7 @@ func TestUsersFileRemovedAndRestored(t *testing.T) {
 	content := `[` + userJSON(2, "bob", h) + `]`
 	writeFile(t, path, content, mtime)
 	s := newStore(t, nil, path, time.Minute)
-	clock := &fakeClock{t: time.Now()}
+	clock := testclock.New(time.Now())
 	s.SetClock(clock.Now)
 	logs := &logRecorder{}
 	s.Logf = logs.Logf
