@@ -14,32 +14,6 @@ import (
 	"github.com/tokengate/tokengate/resp"
 )
 
-// testTimeout is generous: the machine is shared and the interpreter is slow.
-const testTimeout = 3 * time.Second
-
-func newClient(t *testing.T, o resp.Options) *resp.Client {
-	t.Helper()
-	if o.Timeout == 0 {
-		o.Timeout = testTimeout
-	}
-	c, err := resp.New(o)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
-
-// do runs a command that must succeed.
-func do(t *testing.T, c *resp.Client, args ...string) resp.Value {
-	t.Helper()
-	v, err := c.Do(context.Background(), args...)
-	if err != nil {
-		t.Fatalf("%v: %v", args, err)
-	}
-	return v
-}
-
 // serverErr returns err as a server error reply, or nil.
 func serverErr(err error) *resp.Error {
 	if se, ok := err.(*resp.Error); ok {
@@ -102,7 +76,7 @@ func TestNewDoesNotDial(t *testing.T) {
 
 func TestCommands(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
-	c := newClient(t, resp.Options{Endpoints: []string{srv.Addr}})
+	c := redistest.Client(t, resp.Options{Endpoints: []string{srv.Addr}})
 	ctx := context.Background()
 
 	t.Run("basic", func(t *testing.T) {
@@ -125,7 +99,7 @@ func TestCommands(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-				v := do(t, c, tt.args...)
+				v := redistest.Do(t, c, tt.args...)
 				if v.Kind != tt.kind || v.String() != tt.want {
 					t.Fatalf("got %s %q, want %s %q", v.Kind, v.String(), tt.kind, tt.want)
 				}
@@ -134,30 +108,30 @@ func TestCommands(t *testing.T) {
 	})
 
 	t.Run("helpers", func(t *testing.T) {
-		do(t, c, "SET", "h:n", "7")
-		n, err := do(t, c, "GET", "h:n").Int()
+		redistest.Do(t, c, "SET", "h:n", "7")
+		n, err := redistest.Do(t, c, "GET", "h:n").Int()
 		if err != nil || n != 7 {
 			t.Fatalf("Int: %d %v", n, err)
 		}
-		do(t, c, "RPUSH", "h:l", "x", "y")
-		got, err := do(t, c, "LRANGE", "h:l", "0", "-1").Strings()
+		redistest.Do(t, c, "RPUSH", "h:l", "x", "y")
+		got, err := redistest.Do(t, c, "LRANGE", "h:l", "0", "-1").Strings()
 		if err != nil || strings.Join(got, ",") != "x,y" {
 			t.Fatalf("Strings: %v %v", got, err)
 		}
-		if _, err := do(t, c, "GET", "h:l:missing").Int(); err == nil {
+		if _, err := redistest.Do(t, c, "GET", "h:l:missing").Int(); err == nil {
 			t.Fatal("Int of a nil reply must fail")
 		}
 	})
 
 	t.Run("server error", func(t *testing.T) {
-		do(t, c, "SET", "e:str", "x")
+		redistest.Do(t, c, "SET", "e:str", "x")
 		v, err := c.Do(ctx, "LPUSH", "e:str", "y")
 		se := serverErr(err)
 		if se == nil || se.Prefix() != "WRONGTYPE" || v.Kind != resp.KindError {
 			t.Fatalf("got %v (%T), kind %s; want a WRONGTYPE *resp.Error", err, err, v.Kind)
 		}
 		// The connection is still good.
-		if got := do(t, c, "GET", "e:str").String(); got != "x" {
+		if got := redistest.Do(t, c, "GET", "e:str").String(); got != "x" {
 			t.Fatalf("after the error: %q", got)
 		}
 	})
@@ -202,20 +176,20 @@ func TestCommands(t *testing.T) {
 	})
 
 	t.Run("select isolates databases", func(t *testing.T) {
-		db3 := newClient(t, resp.Options{Endpoints: []string{srv.Addr}, Database: 3})
-		do(t, db3, "SET", "s:k", "in-3")
-		do(t, c, "SET", "s:k", "in-0")
-		if got := do(t, db3, "GET", "s:k").String(); got != "in-3" {
+		db3 := redistest.Client(t, resp.Options{Endpoints: []string{srv.Addr}, Database: 3})
+		redistest.Do(t, db3, "SET", "s:k", "in-3")
+		redistest.Do(t, c, "SET", "s:k", "in-0")
+		if got := redistest.Do(t, db3, "GET", "s:k").String(); got != "in-3" {
 			t.Errorf("db 3: %q", got)
 		}
-		if got := do(t, c, "GET", "s:k").String(); got != "in-0" {
+		if got := redistest.Do(t, c, "GET", "s:k").String(); got != "in-0" {
 			t.Errorf("db 0: %q", got)
 		}
-		do(t, db3, "DEL", "s:k")
-		if v := do(t, db3, "GET", "s:k"); !v.IsNil() {
+		redistest.Do(t, db3, "DEL", "s:k")
+		if v := redistest.Do(t, db3, "GET", "s:k"); !v.IsNil() {
 			t.Errorf("db 3 after DEL: %s", v)
 		}
-		if got := do(t, c, "GET", "s:k").String(); got != "in-0" {
+		if got := redistest.Do(t, c, "GET", "s:k").String(); got != "in-0" {
 			t.Errorf("db 0 after DEL in 3: %q", got)
 		}
 	})
@@ -227,7 +201,7 @@ func TestCommands(t *testing.T) {
 				b[i] = byte('a' + i%26)
 			}
 			big := string(b)
-			do(t, c, "SET", "big", big)
+			redistest.Do(t, c, "SET", "big", big)
 			vals, err := c.Pipeline(ctx, [][]string{{"GET", "big"}, {"STRLEN", "big"}, {"MGET", "big", "big"}})
 			if err != nil {
 				t.Fatal(err)
@@ -251,7 +225,7 @@ func TestCommands(t *testing.T) {
 		}
 		for i, flush := range []bool{true, false, true} {
 			if flush {
-				do(t, c, "SCRIPT", "FLUSH")
+				redistest.Do(t, c, "SCRIPT", "FLUSH")
 			}
 			v, err := c.Eval(ctx, s, []string{"ev:n"}, []string{"5"})
 			if err != nil {
@@ -260,7 +234,7 @@ func TestCommands(t *testing.T) {
 			if n, _ := v.Int(); n != int64(5*(i+1)) {
 				t.Fatalf("run %d: %s", i, v)
 			}
-			exists, _ := do(t, c, "SCRIPT", "EXISTS", s.Hash()).Strings()
+			exists, _ := redistest.Do(t, c, "SCRIPT", "EXISTS", s.Hash()).Strings()
 			if len(exists) != 1 || exists[0] != "1" {
 				t.Fatalf("run %d: script not loaded after Eval: %v", i, exists)
 			}
@@ -272,7 +246,7 @@ func TestCommands(t *testing.T) {
 	})
 
 	t.Run("select of a missing database fails the connection", func(t *testing.T) {
-		bad := newClient(t, resp.Options{Endpoints: []string{srv.Addr}, Database: 99})
+		bad := redistest.Client(t, resp.Options{Endpoints: []string{srv.Addr}, Database: 99})
 		_, err := bad.Do(ctx, "PING")
 		if err == nil || !strings.Contains(err.Error(), "SELECT 99 failed") {
 			t.Fatalf("got %v", err)
@@ -280,8 +254,8 @@ func TestCommands(t *testing.T) {
 	})
 
 	t.Run("closed client", func(t *testing.T) {
-		closed := newClient(t, resp.Options{Endpoints: []string{srv.Addr}})
-		do(t, closed, "PING")
+		closed := redistest.Client(t, resp.Options{Endpoints: []string{srv.Addr}})
+		redistest.Do(t, closed, "PING")
 		if err := closed.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -321,7 +295,7 @@ func TestTimeout(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newClient(t, tt.opts)
+			c := redistest.Client(t, tt.opts)
 			start := time.Now()
 			var err error
 			if tt.name == "pipeline" {
@@ -342,7 +316,7 @@ func TestTimeout(t *testing.T) {
 		})
 	}
 	t.Run("context deadline sooner than Timeout", func(t *testing.T) {
-		c := newClient(t, resp.Options{Endpoints: []string{f.Addr}, Timeout: 5 * time.Second})
+		c := redistest.Client(t, resp.Options{Endpoints: []string{f.Addr}, Timeout: 5 * time.Second})
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
 		start := time.Now()
@@ -360,8 +334,8 @@ func TestReconnect(t *testing.T) {
 	}{
 		{"server restarted", func(t *testing.T, srv *redistest.Server) { srv.Restart() }},
 		{"CLIENT KILL TYPE normal", func(t *testing.T, srv *redistest.Server) {
-			admin := newClient(t, resp.Options{Endpoints: []string{srv.Addr}})
-			if n, err := do(t, admin, "CLIENT", "KILL", "TYPE", "normal").Int(); err != nil || n < 1 {
+			admin := redistest.Client(t, resp.Options{Endpoints: []string{srv.Addr}})
+			if n, err := redistest.Do(t, admin, "CLIENT", "KILL", "TYPE", "normal").Int(); err != nil || n < 1 {
 				t.Fatalf("CLIENT KILL killed %d (%v)", n, err)
 			}
 		}},
@@ -369,7 +343,7 @@ func TestReconnect(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := redistest.Start(t, redistest.Options{})
-			c := newClient(t, resp.Options{Endpoints: []string{srv.Addr}, PoolSize: 4})
+			c := redistest.Client(t, resp.Options{Endpoints: []string{srv.Addr}, PoolSize: 4})
 			// Several idle connections, all about to die.
 			var wg sync.WaitGroup
 			for i := 0; i < 8; i++ {
@@ -387,7 +361,7 @@ func TestReconnect(t *testing.T) {
 				t.Logf("first command after the break: %v", err)
 			}
 			for i := 0; i < 5; i++ {
-				if got := do(t, c, "PING").String(); got != "PONG" {
+				if got := redistest.Do(t, c, "PING").String(); got != "PONG" {
 					t.Fatalf("PING %d: %q", i, got)
 				}
 			}
@@ -398,8 +372,8 @@ func TestReconnect(t *testing.T) {
 func TestAuth(t *testing.T) {
 	const password = "s3cret-Pa55"
 	srv := redistest.Start(t, redistest.Options{Args: []string{"--requirepass", password}})
-	admin := newClient(t, resp.Options{Endpoints: []string{srv.Addr}, Password: password})
-	do(t, admin, "ACL", "SETUSER", "alice", "reset", "on", ">alice-Pa55", "~*", "&*", "+@all")
+	admin := redistest.Client(t, resp.Options{Endpoints: []string{srv.Addr}, Password: password})
+	redistest.Do(t, admin, "ACL", "SETUSER", "alice", "reset", "on", ">alice-Pa55", "~*", "&*", "+@all")
 
 	tests := []struct {
 		name     string
@@ -417,7 +391,7 @@ func TestAuth(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newClient(t, resp.Options{Endpoints: []string{srv.Addr}, Username: tt.user, Password: tt.password})
+			c := redistest.Client(t, resp.Options{Endpoints: []string{srv.Addr}, Username: tt.user, Password: tt.password})
 			v, err := c.Do(context.Background(), "ACL", "WHOAMI")
 			if tt.whoami != "" {
 				if err != nil || v.String() != tt.whoami {
@@ -439,7 +413,7 @@ func TestPool(t *testing.T) {
 	t.Run("more callers than connections all succeed", func(t *testing.T) {
 		srv := redistest.Start(t, redistest.Options{})
 		const poolSize, callers, each = 3, 24, 5
-		c := newClient(t, resp.Options{Endpoints: []string{srv.Addr}, PoolSize: poolSize})
+		c := redistest.Client(t, resp.Options{Endpoints: []string{srv.Addr}, PoolSize: poolSize})
 		errs := make(chan error, callers*each)
 		var wg sync.WaitGroup
 		for i := 0; i < callers; i++ {
@@ -458,11 +432,11 @@ func TestPool(t *testing.T) {
 		for err := range errs {
 			t.Error(err)
 		}
-		if n, _ := do(t, c, "GET", "pool:n").Int(); n != callers*each {
+		if n, _ := redistest.Do(t, c, "GET", "pool:n").Int(); n != callers*each {
 			t.Errorf("counter %d, want %d", n, callers*each)
 		}
-		admin := newClient(t, resp.Options{Endpoints: []string{srv.Addr}})
-		list := do(t, admin, "CLIENT", "LIST", "TYPE", "normal").String()
+		admin := redistest.Client(t, resp.Options{Endpoints: []string{srv.Addr}})
+		list := redistest.Do(t, admin, "CLIENT", "LIST", "TYPE", "normal").String()
 		if n := strings.Count(strings.TrimSpace(list), "\n") + 1; n > poolSize+1 {
 			t.Errorf("%d connections open (pool size %d, plus this one):\n%s", n, poolSize, list)
 		}
@@ -471,7 +445,7 @@ func TestPool(t *testing.T) {
 	t.Run("stalled server: callers time out, pool stays bounded", func(t *testing.T) {
 		const timeout = 300 * time.Millisecond
 		f := startFake(t, nil)
-		c := newClient(t, resp.Options{Endpoints: []string{f.Addr}, PoolSize: 2, Timeout: timeout})
+		c := redistest.Client(t, resp.Options{Endpoints: []string{f.Addr}, PoolSize: 2, Timeout: timeout})
 		const callers = 6
 		errs := make(chan error, callers)
 		start := time.Now()
@@ -507,7 +481,7 @@ func TestPool(t *testing.T) {
 
 	t.Run("waiter gives up at its context deadline", func(t *testing.T) {
 		f := startFake(t, nil)
-		c := newClient(t, resp.Options{Endpoints: []string{f.Addr}, PoolSize: 1, Timeout: time.Second})
+		c := redistest.Client(t, resp.Options{Endpoints: []string{f.Addr}, PoolSize: 1, Timeout: time.Second})
 		held := make(chan error, 1)
 		go func(ch chan error) {
 			_, err := c.Do(context.Background(), "PING")
@@ -544,13 +518,13 @@ func TestFailover(t *testing.T) {
 	deadToo := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
 
 	t.Run("first dead, second alive", func(t *testing.T) {
-		c := newClient(t, resp.Options{Endpoints: []string{dead, srv.Addr}})
-		if got := do(t, c, "PING").String(); got != "PONG" {
+		c := redistest.Client(t, resp.Options{Endpoints: []string{dead, srv.Addr}})
+		if got := redistest.Do(t, c, "PING").String(); got != "PONG" {
 			t.Fatalf("PING: %q", got)
 		}
 	})
 	t.Run("all dead", func(t *testing.T) {
-		c := newClient(t, resp.Options{Endpoints: []string{dead, deadToo}})
+		c := redistest.Client(t, resp.Options{Endpoints: []string{dead, deadToo}})
 		_, err := c.Do(context.Background(), "PING")
 		if err == nil || !strings.Contains(err.Error(), dead) || !strings.Contains(err.Error(), deadToo) {
 			t.Fatalf("got %v, want an error naming both endpoints", err)
@@ -558,9 +532,9 @@ func TestFailover(t *testing.T) {
 	})
 	t.Run("primary comes back for new connections", func(t *testing.T) {
 		other := redistest.Start(t, redistest.Options{})
-		c := newClient(t, resp.Options{Endpoints: []string{srv.Addr, other.Addr}})
-		do(t, c, "SET", "which", "first")
-		if v := do(t, newClient(t, resp.Options{Endpoints: []string{other.Addr}}), "GET", "which"); !v.IsNil() {
+		c := redistest.Client(t, resp.Options{Endpoints: []string{srv.Addr, other.Addr}})
+		redistest.Do(t, c, "SET", "which", "first")
+		if v := redistest.Do(t, redistest.Client(t, resp.Options{Endpoints: []string{other.Addr}}), "GET", "which"); !v.IsNil() {
 			t.Fatalf("the second endpoint was used while the first was alive: %s", v)
 		}
 	})

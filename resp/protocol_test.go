@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokengate/tokengate/internal/redistest"
 	"github.com/tokengate/tokengate/resp"
 )
 
@@ -54,7 +55,7 @@ func TestReplies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := startFake(t, replyWith(tt.reply, tt.hangUp))
-			c := newClient(t, resp.Options{Endpoints: []string{f.Addr}, Timeout: 500 * time.Millisecond})
+			c := redistest.Client(t, resp.Options{Endpoints: []string{f.Addr}, Timeout: 500 * time.Millisecond})
 			v, err := c.Do(context.Background(), "PING")
 			if !tt.bad {
 				if err != nil || v.String() != tt.want {

@@ -113,7 +113,7 @@ func TestTLS(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newClient(t, resp.Options{Endpoints: []string{srv.Addr}, TLS: tt.cfg, Timeout: time.Second})
+			c := redistest.Client(t, resp.Options{Endpoints: []string{srv.Addr}, TLS: tt.cfg, Timeout: time.Second})
 			v, err := c.Pipeline(context.Background(), [][]string{{"SET", "tls:k", "v"}, {"GET", "tls:k"}})
 			if tt.wantErr == "" {
 				if err != nil || v[1].String() != "v" {

@@ -14,35 +14,13 @@ import (
 	"github.com/tokengate/tokengate/store"
 )
 
-// testTimeout is generous: the machine is shared and the interpreter is slow.
-const testTimeout = 3 * time.Second
-
-func newClient(t *testing.T, addr string, timeout time.Duration) *resp.Client {
-	t.Helper()
-	c, err := resp.New(resp.Options{Endpoints: []string{addr}, Timeout: timeout})
-	if err != nil {
-		t.Fatalf("resp.New: %v", err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
-
-func do(t *testing.T, c *resp.Client, args ...string) resp.Value {
-	t.Helper()
-	v, err := c.Do(context.Background(), args...)
-	if err != nil {
-		t.Fatalf("%v: %v", args, err)
-	}
-	return v
-}
-
 // allKeys lists the server's keys with SCAN.
 func allKeys(t *testing.T, c *resp.Client) []string {
 	t.Helper()
 	var keys []string
 	cursor := "0"
 	for {
-		v := do(t, c, "SCAN", cursor, "COUNT", "1000")
+		v := redistest.Do(t, c, "SCAN", cursor, "COUNT", "1000")
 		if v.Kind != resp.KindArray || len(v.Elems) != 2 {
 			t.Fatalf("SCAN: unexpected reply %s", v)
 		}
@@ -60,7 +38,7 @@ func allKeys(t *testing.T, c *resp.Client) []string {
 
 func TestRedis(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
-	c := newClient(t, srv.Addr, testTimeout)
+	c := redistest.Client(t, resp.Options{Endpoints: []string{srv.Addr}})
 	n := 0
 	testStore(t, func(t *testing.T) store.Store {
 		n++
@@ -78,7 +56,7 @@ func TestRedis(t *testing.T) {
 		now := nowMS()
 		failure(t, st, "l:abc", now, minute)
 		failure(t, st, "l:abc", now+5, minute)
-		h, err := do(t, c, "HGETALL", "clayout:thr:l:abc").Strings()
+		h, err := redistest.Do(t, c, "HGETALL", "clayout:thr:l:abc").Strings()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,26 +73,26 @@ func TestRedis(t *testing.T) {
 				t.Errorf("field %s: %q, want %q", k, fields[k], v)
 			}
 		}
-		if typ := do(t, c, "TYPE", "clayout:thr:l:abc").Text; typ != "hash" {
+		if typ := redistest.Do(t, c, "TYPE", "clayout:thr:l:abc").Text; typ != "hash" {
 			t.Errorf("type %q, want hash", typ)
 		}
-		ttl, _ := do(t, c, "PTTL", "clayout:thr:l:abc").Int()
+		ttl, _ := redistest.Do(t, c, "PTTL", "clayout:thr:l:abc").Int()
 		if ttl <= minute-5000 || ttl > minute {
 			t.Errorf("PTTL %d, want about %d", ttl, minute)
 		}
 		reset(t, st, "l:abc")
-		if v := do(t, c, "EXISTS", "clayout:thr:l:abc"); v.Num != 0 {
+		if v := redistest.Do(t, c, "EXISTS", "clayout:thr:l:abc"); v.Num != 0 {
 			t.Errorf("after Reset: EXISTS %d, want 0", v.Num)
 		}
 		failure(t, st, "short", nowMS(), 200)
 		time.Sleep(400 * time.Millisecond)
-		if v := do(t, c, "EXISTS", "clayout:thr:short"); v.Num != 0 {
+		if v := redistest.Do(t, c, "EXISTS", "clayout:thr:short"); v.Num != 0 {
 			t.Errorf("resetAfter 200ms, 400ms later: EXISTS %d, want 0 (the key expired)", v.Num)
 		}
 		if got := peekOne(t, st, "absent", now); got != (store.Count{}) {
 			t.Errorf("Peek of an absent key: %+v", got)
 		}
-		if v := do(t, c, "EXISTS", "clayout:thr:absent"); v.Num != 0 {
+		if v := redistest.Do(t, c, "EXISTS", "clayout:thr:absent"); v.Num != 0 {
 			t.Errorf("Peek created the key")
 		}
 	})
@@ -134,15 +112,15 @@ func TestRedis(t *testing.T) {
 			{"layout:revocations", "zset", 0},
 		}
 		for _, tt := range tests {
-			if typ := do(t, c, "TYPE", tt.key).Text; typ != tt.typ {
+			if typ := redistest.Do(t, c, "TYPE", tt.key).Text; typ != tt.typ {
 				t.Errorf("%s: type %q, want %q", tt.key, typ, tt.typ)
 			}
-			ttl, _ := do(t, c, "PTTL", tt.key).Int()
+			ttl, _ := redistest.Do(t, c, "PTTL", tt.key).Int()
 			if ttl <= 0 || ttl > 2*time.Hour.Milliseconds() {
 				t.Errorf("%s: PTTL %d, want within (0, 2h]", tt.key, ttl)
 			}
 			if tt.pexpireat != 0 {
-				at, _ := do(t, c, "PEXPIRETIME", tt.key).Int()
+				at, _ := redistest.Do(t, c, "PEXPIRETIME", tt.key).Int()
 				if at != tt.pexpireat {
 					t.Errorf("%s: PEXPIRETIME %d, want %d", tt.key, at, tt.pexpireat)
 				}
@@ -160,7 +138,7 @@ func TestRedis(t *testing.T) {
 			if strings.Contains(k, ":thr:") {
 				counters++
 			}
-			ttl, err := do(t, c, "PTTL", k).Int()
+			ttl, err := redistest.Do(t, c, "PTTL", k).Int()
 			if ttl == -2 {
 				continue // expired since SCAN
 			}
@@ -184,7 +162,7 @@ func TestRedis(t *testing.T) {
 		if len(list) != 1 || list[0] != r {
 			t.Fatalf("Revocations: %+v, want only %+v", list, r)
 		}
-		if ttl, _ := do(t, c, "PTTL", "trim:revocations").Int(); ttl <= 0 || ttl > 1000 {
+		if ttl, _ := redistest.Do(t, c, "PTTL", "trim:revocations").Int(); ttl <= 0 || ttl > 1000 {
 			t.Fatalf("PTTL %d, want within (0, 1000]", ttl)
 		}
 	})
@@ -194,20 +172,20 @@ func TestRedis(t *testing.T) {
 		now := nowMS()
 		exp := now/1000 + hour
 		start(t, st, store.Session{ID: "s", RefreshID: "r0", Expires: exp})
-		do(t, c, "SCRIPT", "FLUSH")
+		redistest.Do(t, c, "SCRIPT", "FLUSH")
 		sp := store.Spend{Session: "s", Presented: "r0", Next: "r1", Now: now, Expires: exp}
 		if got := spend(t, st, sp); got != store.Granted {
 			t.Fatalf("Spend after SCRIPT FLUSH: got %s, want Granted", outcomeName(got))
 		}
-		do(t, c, "SCRIPT", "FLUSH")
+		redistest.Do(t, c, "SCRIPT", "FLUSH")
 		revoke(t, st, store.Revocation{Session: "s", Expires: exp}, now)
-		do(t, c, "SCRIPT", "FLUSH")
+		redistest.Do(t, c, "SCRIPT", "FLUSH")
 		start(t, st, store.Session{ID: "s3", RefreshID: "r0", Expires: exp})
 		if got := spend(t, st, sp); got != store.Ended {
 			t.Fatalf("Spend after Revoke: got %s, want Ended", outcomeName(got))
 		}
 		failure(t, st, "k", now, minute)
-		do(t, c, "SCRIPT", "FLUSH")
+		redistest.Do(t, c, "SCRIPT", "FLUSH")
 		if got := failure(t, st, "k", now, minute); got.Failures != 2 {
 			t.Fatalf("Failure after SCRIPT FLUSH: got %+v, want 2 failures", got)
 		}
@@ -219,7 +197,7 @@ func TestRedis(t *testing.T) {
 // store works again.
 func TestRedisDown(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
-	c := newClient(t, srv.Addr, 500*time.Millisecond)
+	c := redistest.Client(t, resp.Options{Endpoints: []string{srv.Addr}, Timeout: 500 * time.Millisecond})
 	st := store.NewRedis(c, "down:", time.Hour)
 	ctx := context.Background()
 	now := nowMS()
@@ -320,7 +298,7 @@ func TestRedisStalled(t *testing.T) {
 			mu.Unlock()
 		}
 	}()
-	st := store.NewRedis(newClient(t, ln.Addr().String(), 300*time.Millisecond), "stalled:", time.Hour)
+	st := store.NewRedis(redistest.Client(t, resp.Options{Endpoints: []string{ln.Addr().String()}, Timeout: 300 * time.Millisecond}), "stalled:", time.Hour)
 	now := nowMS()
 	began := time.Now()
 	o, err := st.Spend(context.Background(), store.Spend{Session: "s", Presented: "r0", Next: "r1", Now: now, Expires: now/1000 + hour})
