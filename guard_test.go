@@ -1,7 +1,6 @@
 package tokengate_test
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -309,10 +308,7 @@ func TestGuardConfigErrors(t *testing.T) {
 		t.Run(test.desc, func(t *testing.T) {
 			cfg := guardConfig()
 			test.change(cfg)
-			_, err := tokengate.New(context.Background(), &backend{}, cfg, "test")
-			if err == nil || !strings.Contains(err.Error(), test.wantErr) {
-				t.Fatalf("error = %v, want %q", err, test.wantErr)
-			}
+			expectConfigError(t, cfg, test.wantErr)
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package tokengate_test
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -269,10 +268,7 @@ func TestDeviceHiveSecretConfig(t *testing.T) {
 		t.Run(test.desc, func(t *testing.T) {
 			cfg := guardConfig()
 			cfg.DeviceHiveSecret = test.secret
-			_, err := tokengate.New(context.Background(), &backend{}, cfg, "t")
-			if err == nil || !strings.Contains(err.Error(), test.wantErr) {
-				t.Fatalf("err = %v, want %q", err, test.wantErr)
-			}
+			expectConfigError(t, cfg, test.wantErr)
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package tokengate_test
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -171,10 +170,7 @@ func TestThrottleConfigErrors(t *testing.T) {
 		t.Run(test.desc, func(t *testing.T) {
 			cfg := sessionConfig(t)
 			test.change(cfg)
-			_, err := tokengate.New(context.Background(), &backend{}, cfg, "test")
-			if err == nil || !strings.Contains(err.Error(), test.want) {
-				t.Fatalf("New: %v, want an error naming %s", err, test.want)
-			}
+			expectConfigError(t, cfg, test.want)
 		})
 	}
 }

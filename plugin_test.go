@@ -54,6 +54,15 @@ func (b *backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusTeapot)
 }
 
+// expectConfigError checks that New refuses cfg with an error naming want
+// (a field such as "throttle.maxDelay:").
+func expectConfigError(t *testing.T, cfg *tokengate.Config, want string) {
+	t.Helper()
+	if _, err := tokengate.New(context.Background(), &backend{}, cfg, "test"); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("New: %v, want an error naming %q", err, want)
+	}
+}
+
 func newHandler(t testing.TB, cfg *tokengate.Config) (http.Handler, *backend) {
 	t.Helper()
 	next := &backend{}
