@@ -54,7 +54,8 @@ func checkScope(g *gate, r *http.Request, m *permissions.Match, id *identity) *h
 }
 
 // checkDevice looks a named device up in the directory: its network and
-// device type must both be in scope (checkScope has its own copy).
+// device type must both be in scope (checkScope reads listed devices
+// itself).
 func checkDevice(g *gate, r *http.Request, deviceID string, id *identity) *httpError {
 	dev, err := g.devices.Lookup(r.Context(), deviceID)
 	if err == directory.ErrUnknownDevice {

@@ -8,13 +8,13 @@ import (
 	"github.com/tokengate/tokengate/users"
 )
 
-// BenchmarkPeek is the request path's users lookup: Peek checks the users
+// BenchmarkFind is the request path's users lookup: Find checks the users
 // file when due, so what it costs when not due is paid on every request
 // (Version too; NextCheck never checks). Run natively with `go test -run
-// '^$' -bench Peek -benchmem ./users` and under the interpreter with
-// `scripts/yaegi-test.sh -run '^$' -bench Peek -benchmem --
+// '^$' -bench Find -benchmem ./users` and under the interpreter with
+// `scripts/yaegi-test.sh -run '^$' -bench Find -benchmem --
 // github.com/tokengate/tokengate/users`.
-func BenchmarkPeek(b *testing.B) {
+func BenchmarkFind(b *testing.B) {
 	h := hashOf(b, "pw")
 	path := filepath.Join(b.TempDir(), "users.json")
 	writeFile(b, path, `[`+userJSON(2, "bob", h)+`]`, time.Now().Add(-time.Hour))
@@ -29,7 +29,7 @@ func BenchmarkPeek(b *testing.B) {
 		name string
 		op   func(s *users.Store) bool
 	}{
-		{name: "Peek", op: func(s *users.Store) bool { return s.Peek(1) != nil }},
+		{name: "Find", op: func(s *users.Store) bool { return users.Find(s, 1) != nil }},
 		{name: "Version", op: func(s *users.Store) bool { return s.Version() >= 0 }},
 		{name: "NextCheck", op: func(s *users.Store) bool { return s.NextCheck() != 0 }},
 	}

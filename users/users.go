@@ -245,13 +245,10 @@ func (s *Store) ByID(id int64) (User, bool) {
 	return e.user.clone(), true
 }
 
-// Peek returns the current user with that id, or nil, without copying:
-// the User is shared and must not be changed. It exists for the request
-// path, where ByID's copies of the user's slices would allocate.
-func (s *Store) Peek(id int64) *User { return Find(s, id) }
-
-// Find is Peek for the request path: a function, with the check for a due
-// file written out (CONTRIBUTING.md, the cost model).
+// Find returns the current user with that id, or nil, without copying: the
+// User is shared and must not be changed. It exists for the request path,
+// where ByID's copies of the user's slices would allocate: a function, with
+// the check for a due file written out (CONTRIBUTING.md, the cost model).
 func Find(s *Store, id int64) *User {
 	if w := s.watch; w != nil {
 		if now := w.Now().UnixNano(); now >= atomic.LoadInt64(&w.Next) {

@@ -602,8 +602,8 @@ func TestUsersFileRemovedAndRestored(t *testing.T) {
 				writeFile(t, path, content, mtime)
 			}
 			clock.Add(time.Minute)
-			if u := s.Peek(2); u == nil || u.Login != "bob" {
-				t.Fatalf("Peek(2) = %+v: the last good users are lost", u)
+			if u := users.Find(s, 2); u == nil || u.Login != "bob" {
+				t.Fatalf("Find(2) = %+v: the last good users are lost", u)
 			}
 			got := strings.Join(logs.take(), "\n")
 			for _, want := range step.want {
