@@ -3,8 +3,6 @@ package tokens
 import (
 	"crypto/hmac"
 	"encoding/json"
-
-	"github.com/golang-jwt/jwt/v5"
 )
 
 // signClaims writes a token of claims signed with k: the key's header segment,
@@ -15,7 +13,7 @@ import (
 // interpreted code under Yaegi; the header segment is computed once per
 // key instead of per token (header_internal_test.go pins that the two
 // agree).
-func signClaims(k *Key, claims jwt.MapClaims) (string, error) {
+func signClaims(k *Key, claims *wireClaims) (string, error) {
 	payload, err := json.Marshal(claims)
 	if err != nil {
 		return "", err

@@ -6,9 +6,10 @@
 // it. Access and refresh tokens never stand in for each other: Verify takes
 // the type it expects.
 //
-// Claims travel as jwt.MapClaims and are copied into Claims by hand, all
-// times are int64 Unix values, and the time checks are done here rather than
-// by the jwt library. Yaegi: see CONTRIBUTING.md, traps (golang-jwt).
+// Claims are written from, and read back into, a plain struct (wire.go);
+// a payload in any other form is read as a map. All times are int64 Unix
+// values, and the time checks are done here rather than by the jwt library.
+// Yaegi: see CONTRIBUTING.md, traps (golang-jwt).
 package tokens
 
 import (
@@ -19,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -40,10 +42,14 @@ const (
 // String returns "access" or "refresh", the token_type claim's value.
 func (t Type) String() string {
 	if t == Access {
-		return "access"
+		return typeNames[Access]
 	}
-	return "refresh"
+	return typeNames[Refresh]
 }
+
+// typeNames are the token_type claim's values, indexed by Type: the hot
+// paths index it rather than call String (CONTRIBUTING.md, the cost model).
+var typeNames = [2]string{Refresh: "refresh", Access: "access"}
 
 // Errors returned by Verify. Their texts are safe to show to clients.
 var (
@@ -113,6 +119,8 @@ type Service struct {
 	deviceHive *Key
 	// leeway is opts.Leeway in whole seconds, as readClaims compares.
 	leeway int64
+	// maxBytes is opts.MaxTokenBytes, or the largest int for no limit.
+	maxBytes int
 }
 
 // NewService checks the options and precompiles the parser.
@@ -132,7 +140,10 @@ func NewService(opts Options) (*Service, error) {
 	if opts.DeviceHiveSecret != nil && len(opts.DeviceHiveSecret) < 32 {
 		return nil, fmt.Errorf("deviceHiveSecret: HS256 needs a key of at least 32 bytes, this one decodes to %d", len(opts.DeviceHiveSecret))
 	}
-	s := &Service{opts: opts, leeway: int64(opts.Leeway / time.Second)}
+	s := &Service{opts: opts, leeway: int64(opts.Leeway / time.Second), maxBytes: opts.MaxTokenBytes}
+	if s.maxBytes <= 0 {
+		s.maxBytes = math.MaxInt
+	}
 	if opts.DeviceHiveSecret != nil {
 		s.deviceHive = &Key{ID: "devicehive", Algorithm: "HS256", VerifyOnly: true,
 			method: jwt.SigningMethodHS256, verifyKey: opts.DeviceHiveSecret, mac: sha256.New, macKey: opts.DeviceHiveSecret}
@@ -206,12 +217,11 @@ func SignPair(s *Service, access, refresh *Claims) (string, string, error) {
 	refresh.Actions = access.Actions
 	refresh.NetworkIDs = access.NetworkIDs
 	refresh.DeviceTypeIDs = access.DeviceTypeIDs
-	claims["exp"] = refresh.ExpiresAt
-	claims["jti"] = id
-	claims["token_type"] = "refresh"
-	payload, _ := claims["payload"].(map[string]any)
-	payload["e"] = refresh.ExpiresAt * 1000
-	payload["t"] = int64(Refresh)
+	claims.Exp = refresh.ExpiresAt
+	claims.Jti = id
+	claims.TokenType = typeNames[Refresh]
+	claims.Payload.E = refresh.ExpiresAt * 1000
+	claims.Payload.T = int64(Refresh)
 	refreshToken, err := signWith(s, claims)
 	if err != nil {
 		return "", "", err
@@ -221,14 +231,14 @@ func SignPair(s *Service, access, refresh *Claims) (string, string, error) {
 
 // prepare completes c for issuing (IssuedAt, ExpiresAt when 0, ID, the
 // normalised scopes) and returns its JWT claims.
-func prepare(s *Service, c *Claims) (jwt.MapClaims, error) {
+func prepare(s *Service, c *Claims) (*wireClaims, error) {
 	now := s.opts.Now().Unix()
 	c.IssuedAt = now
 	lifetime := s.opts.RefreshLifetime
-	typeName := "refresh" // c.Type.String(), without a method call
+	typeName := typeNames[Refresh] // c.Type.String(), without a method call
 	if c.Type == Access {
 		lifetime = s.opts.AccessLifetime
-		typeName = "access"
+		typeName = typeNames[Access]
 	}
 	if c.ExpiresAt == 0 {
 		c.ExpiresAt = now + int64(lifetime/time.Second)
@@ -242,47 +252,39 @@ func prepare(s *Service, c *Claims) (jwt.MapClaims, error) {
 	c.NetworkIDs = nonNil(c.NetworkIDs)
 	c.DeviceTypeIDs = nonNil(c.DeviceTypeIDs)
 
-	actions := make([]any, len(c.Actions))
-	for i, a := range c.Actions {
-		actions[i] = int64(a)
-	}
-	claims := jwt.MapClaims{
-		"iss":        s.opts.Issuer,
-		"sub":        strconv.FormatInt(c.UserID, 10),
-		"iat":        c.IssuedAt,
-		"exp":        c.ExpiresAt,
-		"jti":        c.ID,
-		"token_type": typeName,
-		"login":      c.Login,
-		"role":       c.Role,
-		"payload": map[string]any{
-			"u":  c.UserID,
-			"a":  actions,
-			"n":  c.NetworkIDs,
-			"dt": c.DeviceTypeIDs,
-			"e":  c.ExpiresAt * 1000,
-			"t":  int64(c.Type),
+	claims := &wireClaims{
+		Iss:       s.opts.Issuer,
+		Sub:       strconv.FormatInt(c.UserID, 10),
+		Iat:       c.IssuedAt,
+		Exp:       c.ExpiresAt,
+		Jti:       c.ID,
+		TokenType: typeName,
+		Login:     c.Login,
+		Role:      c.Role,
+		Aud:       s.opts.Audience,
+		Sid:       c.SessionID,
+		Payload: wirePayload{
+			U:  c.UserID,
+			A:  c.Actions,
+			N:  c.NetworkIDs,
+			Dt: c.DeviceTypeIDs,
+			E:  c.ExpiresAt * 1000,
+			T:  int64(c.Type),
 		},
 	}
-	if s.opts.Audience != "" {
-		claims["aud"] = s.opts.Audience
-	}
-	if c.SessionID != "" {
-		claims["sid"] = c.SessionID
-	}
 	if c.ActorID != 0 {
-		claims["act"] = map[string]any{"sub": strconv.FormatInt(c.ActorID, 10)}
+		claims.Act = &wireActor{Sub: strconv.FormatInt(c.ActorID, 10)}
 	}
 	if c.FromDeviceHive {
 		// Refreshed from a DeviceHive server's token: its user may be
 		// unknown here, vouched for by that server.
-		claims["src"] = "devicehive"
+		claims.Src = "devicehive"
 	}
 	return claims, nil
 }
 
 // signWith signs claims with the key set's signing key.
-func signWith(s *Service, claims jwt.MapClaims) (string, error) {
+func signWith(s *Service, claims *wireClaims) (string, error) {
 	ks := s.static
 	if ks == nil {
 		ks = s.opts.Keys.Current()
@@ -312,25 +314,23 @@ func (s *Service) Verify(token string, want Type) (Claims, error) {
 // step, and its signature checked by checkSignature. golang-jwt's parser
 // is not used: under Yaegi it costs several times all of this.
 func VerifyInto(s *Service, token string, want Type, c *Claims) error {
-	// Go's base64 decoders skip CR and LF, Strict() included: refused
-	// here, or a token would have as many spellings as places for them.
-	if token == "" || (s.opts.MaxTokenBytes > 0 && len(token) > s.opts.MaxTokenBytes) || strings.ContainsAny(token, "\r\n") {
-		return s.shapeError(token)
+	if len(token) > s.maxBytes {
+		return ErrTooLarge // refused unsplit
 	}
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return ErrMalformed
-	}
-	// A header exactly as this package writes it names its key; any other
-	// is decoded and checked.
+	// A token in this package's own form, the common case, is checked
+	// here; anything else by unusualToken, called only then, so that its
+	// work does not weigh on this frame (CONTRIBUTING.md, the cost model).
 	ks := s.static
 	if ks == nil {
 		ks = s.opts.Keys.Current()
 	}
+	parts := strings.Split(token, ".")
 	v := ks.byHeader[parts[0]]
-	if v == nil {
+	// Go's base64 decoders skip CR and LF, Strict() included: refused, or
+	// a token would have as many spellings as places for them.
+	if v == nil || len(parts) != 3 || strings.ContainsAny(token, "\r\n") {
 		var err error
-		if v, err = s.verifier(parts[0]); err != nil {
+		if v, err = unusualToken(s, token, parts); err != nil {
 			return err
 		}
 	}
@@ -341,11 +341,38 @@ func VerifyInto(s *Service, token string, want Type, c *Claims) error {
 	if err != nil {
 		return ErrMalformed
 	}
+	if v != s.deviceHive && readCanonical(s, raw, want, c) {
+		return nil
+	}
+	return readMapClaims(s, raw, v == s.deviceHive, want, c)
+}
+
+// unusualToken checks what VerifyInto's common case assumes, in the order
+// of the errors: a token that is not empty and holds no line break, three
+// segments, and a header that names a key, exactly as this package writes
+// it or else decoded and checked by verifier. It returns that key.
+func unusualToken(s *Service, token string, parts []string) (*Key, error) {
+	if token == "" || strings.ContainsAny(token, "\r\n") {
+		return nil, s.shapeError(token)
+	}
+	if len(parts) != 3 {
+		return nil, ErrMalformed
+	}
+	if v := s.Keys().byHeader[parts[0]]; v != nil {
+		return v, nil
+	}
+	return s.verifier(parts[0])
+}
+
+// readMapClaims reads a payload readCanonical did not accept, decoded into
+// a map: a DeviceHive server's (fromDeviceHive), or any other, which
+// readClaims judges.
+func readMapClaims(s *Service, raw []byte, fromDeviceHive bool, want Type, c *Claims) error {
 	var mc map[string]any
 	if err := json.Unmarshal(raw, &mc); err != nil || mc == nil {
 		return ErrMalformed
 	}
-	if v == s.deviceHive {
+	if fromDeviceHive {
 		return readDeviceHiveClaims(s, mc, want, c)
 	}
 	return readClaims(s, mc, want, c)
@@ -357,7 +384,7 @@ func (s *Service) shapeError(token string) error {
 	switch {
 	case token == "":
 		return ErrMissing
-	case s.opts.MaxTokenBytes > 0 && len(token) > s.opts.MaxTokenBytes:
+	case len(token) > s.maxBytes:
 		return ErrTooLarge
 	}
 	return ErrMalformed
@@ -459,9 +486,9 @@ func readClaims(s *Service, mc map[string]any, want Type, c *Claims) error {
 		return ErrAudience
 	}
 	payload, _ := mc["payload"].(map[string]any)
-	typeName := "refresh" // want.String(), without a method call
+	typeName := typeNames[Refresh] // want.String(), without a method call
 	if want == Access {
-		typeName = "access"
+		typeName = typeNames[Access]
 	}
 	// t is 0 or 1: a float64 compare says it is the one wanted.
 	if f, ok = payload["t"].(float64); !ok || f != float64(want) || mc["token_type"] != typeName {
@@ -526,6 +553,12 @@ func actor(v any) (int64, bool) {
 		return 0, false
 	}
 	sub, _ := act["sub"].(string)
+	return actorID(sub)
+}
+
+// actorID reads the act claim's sub: a user id, written as this package
+// writes one.
+func actorID(sub string) (int64, bool) {
 	id, err := strconv.ParseInt(sub, 10, 64)
 	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != sub {
 		return 0, false
