@@ -51,7 +51,7 @@ func cacheGet(c *tokenCache, token string, ns int64) (*identity, bool) {
 		return nil, false
 	}
 	id, ok := v.(*identity)
-	if !ok || id.expiresAt*int64(time.Second) <= ns {
+	if !ok || id.claims.ExpiresAt*int64(time.Second) <= ns {
 		return nil, false
 	}
 	return id, true
@@ -63,7 +63,7 @@ func cacheAdd(c *tokenCache, token string, id *identity, now time.Time) {
 	if c == nil {
 		return
 	}
-	ttl := time.Unix(id.expiresAt, 0).Sub(now)
+	ttl := time.Unix(id.claims.ExpiresAt, 0).Sub(now)
 	if ttl > c.ttl {
 		ttl = c.ttl
 	}

@@ -52,7 +52,7 @@ func (g *gate) mint(r *http.Request, body map[string]any) (pair, error) {
 	if err != nil {
 		return pair{}, err
 	}
-	claims.ActorID = caller.userID
+	claims.ActorID = caller.claims.UserID
 	now := g.now()
 	accessExp, err := expiryField(body, "expiration", now, g.createMaxAccess, g.createMaxAccess)
 	if err != nil {
@@ -76,7 +76,7 @@ func (g *gate) createCaller(r *http.Request) (*identity, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !permissions.Allows(caller.actions, permissions.ManageToken) {
+	if !permissions.Allows(caller.claims.Actions, permissions.ManageToken) {
 		return nil, &httpError{status: http.StatusForbidden, msg: "Access is denied"}
 	}
 	return caller, nil
@@ -86,7 +86,7 @@ func (g *gate) createCaller(r *http.Request) (*identity, error) {
 // user when the caller's token holds ManageUser (checked before the user is
 // looked up, so that other callers learn nothing of which users exist).
 func (g *gate) createTarget(caller *identity, userID int64) (users.User, error) {
-	if userID != caller.userID && !permissions.Allows(caller.actions, permissions.ManageUser) {
+	if userID != caller.claims.UserID && !permissions.Allows(caller.claims.Actions, permissions.ManageUser) {
 		return users.User{}, &httpError{status: http.StatusForbidden,
 			msg: "a token for another user needs ManageUser: without it, mint only for yourself"}
 	}
@@ -106,9 +106,9 @@ func (g *gate) createTarget(caller *identity, userID int64) (users.User, error) 
 // both caller and user may have; asking for more is refused, never cut.
 func narrow(caller *identity, u users.User, body map[string]any) (tokens.Claims, error) {
 	claims := userClaims(u)
-	claims.Actions = caller.actions
-	claims.NetworkIDs = caller.networkIDs
-	claims.DeviceTypeIDs = caller.deviceTypeIDs
+	claims.Actions = caller.claims.Actions
+	claims.NetworkIDs = caller.claims.NetworkIDs
+	claims.DeviceTypeIDs = caller.claims.DeviceTypeIDs
 	within(&claims, &u)
 	if v := body["actions"]; v != nil {
 		requested, err := actionsField(v)

@@ -355,7 +355,7 @@ func exchangeRefresh(g *gate, r *http.Request, body map[string]any, field string
 	if err != nil {
 		return pair{}, err
 	}
-	if err := checkRevoked(g.view, rc.SessionID, rc.UserID, rc.IssuedAt, g.now().UnixNano()); err != nil {
+	if err := checkRevoked(g.view, rc, g.now().UnixNano()); err != nil {
 		return pair{}, err
 	}
 	var claims tokens.Claims

@@ -12,19 +12,14 @@ import (
 // identity is a verified access token, ready to be forwarded: the header
 // values are computed once, when the token is first verified.
 type identity struct {
-	keys          *tokens.KeySet // the key set that verified the token
-	userID        int64
-	actorID       int64 // who minted the token; 0 for a login's token
-	sessionID     string
-	issuedAt      int64 // Unix s
-	actions       []permissions.Action
-	actionMask    uint32 // bit a set when the token allows action a
-	networkIDs    []string
-	deviceTypeIDs []string
-	expiresAt     int64      // the token's exp, Unix seconds
-	usersVersion  int64      // users.Store.Version when the user was checked
-	names         []string   // the identity headers it sets (no actor header for a login's token)
-	values        [][]string // their values, aligned with names
+	// claims are the token's, filled in place by tokens.VerifyInto: read
+	// there, not copied field by field (CONTRIBUTING.md, the cost model).
+	claims       tokens.Claims
+	keys         *tokens.KeySet // the key set that verified the token
+	actionMask   uint32         // bit a set when the token allows action a
+	usersVersion int64          // users.Store.Version when the user was checked
+	names        []string       // the identity headers it sets (no actor header for a login's token)
+	values       [][]string     // their values, aligned with names
 }
 
 // identityHeader is one configured identity header, canonicalised in New.

@@ -86,10 +86,10 @@ func (g *gate) revokeUser(r *http.Request, body map[string]any) error {
 		return err
 	}
 	u, found := g.users.ByID(userID)
-	if userID != caller.userID {
+	if userID != caller.claims.UserID {
 		// An unknown user gets the mighty user's answer unless the caller
 		// may manage users: no enumeration through this endpoint.
-		if !found && permissions.Allows(caller.actions, permissions.ManageUser) {
+		if !found && permissions.Allows(caller.claims.Actions, permissions.ManageUser) {
 			return &httpError{status: http.StatusNotFound, msg: fmt.Sprintf("User with id = %d not found", userID)}
 		}
 		if !found || !withinCaller(caller, u.Actions, u.NetworkIDs, u.DeviceTypeIDs) {
@@ -101,7 +101,7 @@ func (g *gate) revokeUser(r *http.Request, body map[string]any) error {
 	now := g.now()
 	rec := store.Revocation{UserID: userID, Before: now.Unix() + 1, Expires: now.Add(g.maxLifetime).Unix()}
 	err = g.view.revoke(context.Background(), rec, now)
-	g.recordRevoke(r, audit.EventRevokeUser, "", caller.userID, userID, err)
+	g.recordRevoke(r, audit.EventRevokeUser, "", caller.claims.UserID, userID, err)
 	return err
 }
 
@@ -109,17 +109,17 @@ func (g *gate) revokeUser(r *http.Request, body map[string]any) error {
 // given lies within the caller's token.
 func withinCaller(caller *identity, actions []permissions.Action, networks, deviceTypes []string) bool {
 	for _, a := range actions {
-		if !permissions.Allows(caller.actions, a) {
+		if !permissions.Allows(caller.claims.Actions, a) {
 			return false
 		}
 	}
 	for _, id := range networks {
-		if !permissions.ContainsID(caller.networkIDs, id) {
+		if !permissions.ContainsID(caller.claims.NetworkIDs, id) {
 			return false
 		}
 	}
 	for _, id := range deviceTypes {
-		if !permissions.ContainsID(caller.deviceTypeIDs, id) {
+		if !permissions.ContainsID(caller.claims.DeviceTypeIDs, id) {
 			return false
 		}
 	}

@@ -33,10 +33,10 @@ func checkScope(g *gate, r *http.Request, m *permissions.Match, id *identity) *h
 	if !m.LineOnly {
 		return checkRequestScope(g, r, m, id)
 	}
-	if m.Scope.Network.Kind != "" && !permissions.ContainsID(id.networkIDs, m.NetworkID) {
+	if m.Scope.Network.Kind != "" && !permissions.ContainsID(id.claims.NetworkIDs, m.NetworkID) {
 		return errOutOfScope
 	}
-	if m.Scope.DeviceType.Kind != "" && !permissions.ContainsID(id.deviceTypeIDs, m.DeviceTypeID) {
+	if m.Scope.DeviceType.Kind != "" && !permissions.ContainsID(id.claims.DeviceTypeIDs, m.DeviceTypeID) {
 		return errOutOfScope
 	}
 	if m.Scope.Device.Kind != "" {
@@ -46,7 +46,7 @@ func checkScope(g *gate, r *http.Request, m *permissions.Match, id *identity) *h
 		if !listed {
 			return checkDevice(g, r, m.DeviceID, id)
 		}
-		if !permissions.ContainsID(id.networkIDs, dev.NetworkID) || !permissions.ContainsID(id.deviceTypeIDs, dev.DeviceTypeID) {
+		if !permissions.ContainsID(id.claims.NetworkIDs, dev.NetworkID) || !permissions.ContainsID(id.claims.DeviceTypeIDs, dev.DeviceTypeID) {
 			return errOutOfScope
 		}
 	}
@@ -64,7 +64,7 @@ func checkDevice(g *gate, r *http.Request, deviceID string, id *identity) *httpE
 	if err != nil {
 		return errDirectory
 	}
-	if !permissions.ContainsID(id.networkIDs, dev.NetworkID) || !permissions.ContainsID(id.deviceTypeIDs, dev.DeviceTypeID) {
+	if !permissions.ContainsID(id.claims.NetworkIDs, dev.NetworkID) || !permissions.ContainsID(id.claims.DeviceTypeIDs, dev.DeviceTypeID) {
 		return errOutOfScope
 	}
 	return nil
@@ -85,9 +85,9 @@ func checkRequestScope(g *gate, r *http.Request, m *permissions.Match, id *ident
 		}
 	}
 	// add: name, value pairs to add to the query
-	add, refusal := checkIDBinding(r, q, m.Scope.Network, m.NetworkID, id.networkIDs, "networks", nil)
+	add, refusal := checkIDBinding(r, q, m.Scope.Network, m.NetworkID, id.claims.NetworkIDs, "networks", nil)
 	if refusal == nil {
-		add, refusal = checkIDBinding(r, q, m.Scope.DeviceType, m.DeviceTypeID, id.deviceTypeIDs, "device types", add)
+		add, refusal = checkIDBinding(r, q, m.Scope.DeviceType, m.DeviceTypeID, id.claims.DeviceTypeIDs, "device types", add)
 	}
 	if refusal != nil {
 		return refusal
@@ -105,7 +105,7 @@ func checkRequestScope(g *gate, r *http.Request, m *permissions.Match, id *ident
 		case b.Optional:
 			// The rule's network and device type bindings narrow
 			// (checked when the rule was compiled).
-		case !permissions.ContainsAll(id.networkIDs) || !permissions.ContainsAll(id.deviceTypeIDs):
+		case !permissions.ContainsAll(id.claims.NetworkIDs) || !permissions.ContainsAll(id.claims.DeviceTypeIDs):
 			// No device named: only a token scoped to everything may pass.
 			return errOutOfScope
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tokengate/tokengate/resp"
 	"github.com/tokengate/tokengate/store"
+	"github.com/tokengate/tokengate/tokens"
 )
 
 // view is an instance's side of the state store: the store itself, and the
@@ -187,11 +188,11 @@ func viewFor(s storeSettings, retention time.Duration) (*view, error) {
 // It runs for every request the memo does not answer: a function, not a
 // method, and one atomic load while the view is quiet (CONTRIBUTING.md,
 // the cost model).
-func checkRevoked(v *view, sid string, userID, issuedAt, ns int64) error {
+func checkRevoked(v *view, c *tokens.Claims, ns int64) error {
 	if ns < atomic.LoadInt64(&v.quiet) {
 		return nil
 	}
-	return lookRevoked(v, sid, userID, issuedAt, ns)
+	return lookRevoked(v, c.SessionID, c.UserID, c.IssuedAt, ns)
 }
 
 // lookRevoked is checkRevoked when the view is not quiet: a sync is due,

@@ -196,7 +196,7 @@ func (g *gate) serveMetrics(w http.ResponseWriter, r *http.Request) {
 			refuseToken(g, w, uncounted, err)
 			return
 		}
-		if !permissions.Allows(id.actions, g.metricsAction) {
+		if !permissions.Allows(id.claims.Actions, g.metricsAction) {
 			deny(w, http.StatusForbidden, "Access is denied")
 			return
 		}
