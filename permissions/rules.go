@@ -102,6 +102,10 @@ type rule struct {
 	// Segment indexes of path-bound scopes, -1 when not path-bound.
 	networkSeg, deviceTypeSeg, deviceSeg int
 	scoped, lineOnly                     bool
+	// match is what MatchRequest answers for this rule but the path's
+	// values: copied whole, not field by field (CONTRIBUTING.md, the cost
+	// model).
+	match Match
 }
 
 // Match is the result of a successful lookup.
@@ -114,17 +118,21 @@ type Match struct {
 	Scoped, LineOnly bool
 	// The path segments bound by the rule's "path:" scopes; "" otherwise.
 	NetworkID, DeviceTypeID, DeviceID string
-	rule                              *rule
-	segs                              []string
+	// The rule's index and params, not a pointer to it: a rule holds its
+	// Match, and a struct type that leads back to itself through a field
+	// of struct type crashes Yaegi (CONTRIBUTING.md, traps).
+	index  int
+	params map[string]int
+	segs   []string
 }
 
 // RuleIndex returns the matched rule's position in the table (for tests
 // and diagnostics: the request path has no use for it).
-func (m Match) RuleIndex() int { return m.rule.index }
+func (m Match) RuleIndex() int { return m.index }
 
 // Param returns the path segment captured as {name} by the matched rule.
 func (m Match) Param(name string) (string, bool) {
-	i, ok := m.rule.params[name]
+	i, ok := m.params[name]
 	if !ok || i >= len(m.segs) {
 		return "", false
 	}
@@ -336,6 +344,7 @@ func compileRule(i int, spec RuleSpec) (*rule, error) {
 	r.networkSeg = pathSegment(r.scope.Network, r.params)
 	r.deviceTypeSeg = pathSegment(r.scope.DeviceType, r.params)
 	r.deviceSeg = pathSegment(r.scope.Device, r.params)
+	r.match = Match{Action: r.action, Scope: &r.scope, Scoped: r.scoped, LineOnly: r.lineOnly, index: r.index, params: r.params}
 	return r, nil
 }
 
@@ -487,10 +496,7 @@ func MatchRequest(t *Table, method, path string, m *Match) bool {
 	}
 	bit := methodBits[method]
 	for _, r := range candidates {
-		if n < len(r.lits) || (!r.prefix && n != len(r.lits)) {
-			continue
-		}
-		if r.methods != 0 && r.methods&bit == 0 {
+		if n < len(r.lits) || (!r.prefix && n != len(r.lits)) || (r.methods != 0 && r.methods&bit == 0) {
 			continue
 		}
 		matched := true
@@ -503,11 +509,7 @@ func MatchRequest(t *Table, method, path string, m *Match) bool {
 		if !matched {
 			continue
 		}
-		m.Action = r.action
-		m.Scope = &r.scope
-		m.Scoped = r.scoped
-		m.LineOnly = r.lineOnly
-		m.rule = r
+		*m = r.match
 		m.segs = segs
 		if r.networkSeg >= 0 {
 			m.NetworkID = segs[r.networkSeg]
