@@ -57,20 +57,20 @@ func cacheGet(c *tokenCache, token string, ns int64) (*identity, bool) {
 	return id, true
 }
 
-// add caches id until its token expires or the TTL runs out, whichever
-// comes first.
-func cacheAdd(c *tokenCache, token string, id *identity, now time.Time) {
+// cacheAdd caches id until its token expires or the TTL runs out,
+// whichever comes first; ns is now, Unix nanoseconds.
+func cacheAdd(c *tokenCache, token string, id *identity, ns int64) {
 	if c == nil {
 		return
 	}
-	ttl := time.Unix(id.claims.ExpiresAt, 0).Sub(now)
+	ttl := time.Duration(id.claims.ExpiresAt*int64(time.Second) - ns)
 	if ttl > c.ttl {
 		ttl = c.ttl
 	}
 	if ttl <= 0 {
 		return
 	}
-	if c.items.ItemCount() >= c.bound.Max && !bounded.Room(c.bound, now.UnixNano()) {
+	if c.items.ItemCount() >= c.bound.Max && !bounded.Room(c.bound, ns) {
 		return
 	}
 	c.items.Set(token, id, ttl)

@@ -32,7 +32,7 @@ func TestTokenCacheBounds(t *testing.T) {
 		t.Run(test.desc, func(t *testing.T) {
 			c := newTokenCache(test.ttl, test.max)
 			for i := 0; i < test.adds; i++ {
-				cacheAdd(c, "token-"+strconv.Itoa(i), &identity{claims: tokens.Claims{ExpiresAt: test.expiresAt}}, now)
+				cacheAdd(c, "token-"+strconv.Itoa(i), &identity{claims: tokens.Claims{ExpiresAt: test.expiresAt}}, now.UnixNano())
 			}
 			if got := c.len(); got != test.wantLen {
 				t.Fatalf("len = %d, want %d", got, test.wantLen)
@@ -45,7 +45,7 @@ func TestTokenCacheEntryLifetime(t *testing.T) {
 	c := newTokenCache(time.Hour, 10)
 	now := time.Now()
 	// The token expires in 1s: the entry must not outlive it, whatever the TTL.
-	cacheAdd(c, "short", &identity{claims: tokens.Claims{ExpiresAt: now.Unix() + 1}}, now)
+	cacheAdd(c, "short", &identity{claims: tokens.Claims{ExpiresAt: now.Unix() + 1}}, now.UnixNano())
 	if _, ok := cacheGet(c, "short", now.UnixNano()); !ok {
 		t.Fatal("fresh entry missing")
 	}
@@ -64,11 +64,11 @@ func TestTokenCacheEntryLifetime(t *testing.T) {
 func TestTokenCacheSweepsWhenFull(t *testing.T) {
 	c := newTokenCache(time.Hour, 2)
 	now := time.Now()
-	cacheAdd(c, "a", &identity{claims: tokens.Claims{ExpiresAt: now.Unix() + 1}}, now)
-	cacheAdd(c, "b", &identity{claims: tokens.Claims{ExpiresAt: now.Unix() + 1}}, now)
+	cacheAdd(c, "a", &identity{claims: tokens.Claims{ExpiresAt: now.Unix() + 1}}, now.UnixNano())
+	cacheAdd(c, "b", &identity{claims: tokens.Claims{ExpiresAt: now.Unix() + 1}}, now.UnixNano())
 	time.Sleep(1100 * time.Millisecond) // go-cache's entries expire on the wall clock
 	later := time.Now()
-	cacheAdd(c, "c", &identity{claims: tokens.Claims{ExpiresAt: later.Unix() + 600}}, later)
+	cacheAdd(c, "c", &identity{claims: tokens.Claims{ExpiresAt: later.Unix() + 600}}, later.UnixNano())
 	if _, ok := cacheGet(c, "c", later.UnixNano()); !ok {
 		t.Fatal("a full cache of expired entries must make room")
 	}
@@ -253,7 +253,7 @@ func BenchmarkCacheAdd(b *testing.B) {
 	id := &identity{claims: tokens.Claims{ExpiresAt: now.Unix() + 600}}
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		cacheAdd(c, "token", id, now)
+		cacheAdd(c, "token", id, now.UnixNano())
 	}
 }
 
@@ -261,17 +261,17 @@ func BenchmarkCacheAddFull(b *testing.B) {
 	now := time.Unix(1_800_000_000, 0)
 	c := newTokenCache(time.Hour, 1)
 	id := &identity{claims: tokens.Claims{ExpiresAt: now.Unix() + 600}}
-	cacheAdd(c, "live", id, now)
+	cacheAdd(c, "live", id, now.UnixNano())
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		cacheAdd(c, "token", id, now)
+		cacheAdd(c, "token", id, now.UnixNano())
 	}
 }
 
 func BenchmarkCacheGet(b *testing.B) {
 	now := time.Now()
 	c := newTokenCache(time.Hour, 1000)
-	cacheAdd(c, "token", &identity{claims: tokens.Claims{ExpiresAt: now.Unix() + 600}}, now)
+	cacheAdd(c, "token", &identity{claims: tokens.Claims{ExpiresAt: now.Unix() + 600}}, now.UnixNano())
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		cacheGet(c, "token", now.UnixNano())

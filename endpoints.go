@@ -346,7 +346,8 @@ func exchangeRefresh(g *gate, r *http.Request, body map[string]any, field string
 	if err != nil {
 		return pair{}, err
 	}
-	if err := tokens.VerifyInto(g.tokens, token, tokens.Refresh, rc); err != nil {
+	ns := g.now().UnixNano()
+	if err := tokens.VerifyInto(g.tokens, token, tokens.Refresh, ns/int64(time.Second), rc); err != nil {
 		*rc = tokens.Claims{} // nothing to audit from a refused token
 		g.throttle.addressFailure(r.Context(), r)
 		return pair{}, err
@@ -355,7 +356,7 @@ func exchangeRefresh(g *gate, r *http.Request, body map[string]any, field string
 	if err != nil {
 		return pair{}, err
 	}
-	if err := checkRevoked(g.view, rc, g.now().UnixNano()); err != nil {
+	if err := checkRevoked(g.view, rc, ns); err != nil {
 		return pair{}, err
 	}
 	var claims tokens.Claims

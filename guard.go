@@ -192,7 +192,7 @@ func identify(g *gate, token string) (*identity, int, error) {
 	if !ok || (g.keysReload && id.keys != g.tokens.Keys()) || (g.usersReload && id.usersVersion != g.users.Version()) {
 		source = fromVerify
 		var err error
-		if id, err = verify(g, token); err != nil {
+		if id, err = verify(g, token, ns); err != nil {
 			return nil, source, err
 		}
 	}
@@ -202,8 +202,9 @@ func identify(g *gate, token string) (*identity, int, error) {
 	return id, source, nil
 }
 
-// verify checks a token the cache does not hold and caches its identity.
-func verify(g *gate, token string) (*identity, error) {
+// verify checks a token the cache does not hold and caches its identity;
+// ns is now, Unix nanoseconds.
+func verify(g *gate, token string, ns int64) (*identity, error) {
 	// The key set and the users' version as they are before the checks:
 	// reloaded meanwhile, the cached identity is checked again.
 	id := &identity{}
@@ -214,7 +215,7 @@ func verify(g *gate, token string) (*identity, error) {
 		id.usersVersion = g.users.Version()
 	}
 	c := &id.claims
-	if err := tokens.VerifyInto(g.tokens, token, tokens.Access, c); err != nil {
+	if err := tokens.VerifyInto(g.tokens, token, tokens.Access, ns/int64(time.Second), c); err != nil {
 		return nil, err
 	}
 	// A login's token of an active user known here, the common case, is
@@ -225,10 +226,11 @@ func verify(g *gate, token string) (*identity, error) {
 			return nil, err
 		}
 	}
-	id.actionMask = permissions.Mask(c.Actions)
-	id.names, id.values = headerValues(&g.headerPlans, c)
+	var actionNames string
+	id.actionMask, actionNames = permissions.MaskNames(c.Actions)
+	id.names, id.values = headerValues(&g.headerPlans, c, actionNames)
 	if g.cache != nil {
-		cacheAdd(g.cache, token, id, g.now())
+		cacheAdd(g.cache, token, id, ns)
 	}
 	return id, nil
 }

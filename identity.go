@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tokengate/tokengate/permissions"
 	"github.com/tokengate/tokengate/tokens"
 )
 
@@ -103,16 +102,17 @@ func underscoreSpellings(name string) []string {
 }
 
 // headerValues computes the identity headers of verified claims, names
-// and values, once per token: straight-line code, as this runs for every
-// token verified (CONTRIBUTING.md, the cost model). A header without a value
-// (the actor of a login's token) is left out: scrub has removed any client
-// copy, and the request path sets the rest without a check per header.
-func headerValues(plans *[2]headerPlan, c *tokens.Claims) ([]string, [][]string) {
+// and values, once per token (actionNames: the actions, joined by
+// permissions.MaskNames): straight-line code, as this runs for every token
+// verified (CONTRIBUTING.md, the cost model). A header without a value (the
+// actor of a login's token) is left out: scrub has removed any client copy,
+// and the request path sets the rest without a check per header.
+func headerValues(plans *[2]headerPlan, c *tokens.Claims, actionNames string) ([]string, [][]string) {
 	var all [7]string
 	all[headerUserID] = strconv.FormatInt(c.UserID, 10)
 	all[headerLogin] = c.Login
 	all[headerRole] = c.Role
-	all[headerActions] = strings.Join(permissions.Names(c.Actions), ",")
+	all[headerActions] = actionNames
 	all[headerNetworks] = strings.Join(c.NetworkIDs, ",")
 	all[headerDeviceTypes] = strings.Join(c.DeviceTypeIDs, ",")
 	// Not &plans[i].

@@ -164,6 +164,26 @@ func TestMask(t *testing.T) {
 	}
 }
 
+// TestMaskNames: MaskNames is Mask and Names joined by ",".
+func TestMaskNames(t *testing.T) {
+	for _, actions := range [][]permissions.Action{
+		nil,
+		{},
+		{permissions.GetDevice},
+		{permissions.GetDevice, permissions.Any},
+		permissions.ClientActions(),
+		{permissions.MaxAction, permissions.Action(40), permissions.Action(-1), permissions.GetDevice},
+	} {
+		mask, joined := permissions.MaskNames(actions)
+		if want := permissions.Mask(actions); mask != want {
+			t.Errorf("MaskNames(%q) mask = %b, want %b", joined, mask, want)
+		}
+		if want := strings.Join(permissions.Names(actions), ","); joined != want {
+			t.Errorf("MaskNames names = %q, want %q", joined, want)
+		}
+	}
+}
+
 // TestNormalizeAndIntersectByMask: Normalize and IntersectActions, which
 // go through bit masks, agree with sorting, de-duplicating and scanning
 // (the naive reference below), for lists of every size drawn from the

@@ -301,19 +301,21 @@ func signWith(s *Service, claims *wireClaims) (string, error) {
 // Err* values above. The request path calls VerifyInto.
 func (s *Service) Verify(token string, want Type) (Claims, error) {
 	var c Claims
-	if err := VerifyInto(s, token, want, &c); err != nil {
+	if err := VerifyInto(s, token, want, s.opts.Now().Unix(), &c); err != nil {
 		return Claims{}, err
 	}
 	return c, nil
 }
 
 // VerifyInto is Verify for the request path: a function that fills c
-// (CONTRIBUTING.md, the cost model). On error c holds nothing to rely on.
+// (CONTRIBUTING.md, the cost model). now is the time on the service's
+// clock, Unix seconds, which the caller has read already. On error c holds
+// nothing to rely on.
 //
 // The token is split and decoded here, with one standard-library call per
 // step, and its signature checked by checkSignature. golang-jwt's parser
 // is not used: under Yaegi it costs several times all of this.
-func VerifyInto(s *Service, token string, want Type, c *Claims) error {
+func VerifyInto(s *Service, token string, want Type, now int64, c *Claims) error {
 	if len(token) > s.maxBytes {
 		return ErrTooLarge // refused unsplit
 	}
@@ -341,10 +343,10 @@ func VerifyInto(s *Service, token string, want Type, c *Claims) error {
 	if err != nil {
 		return ErrMalformed
 	}
-	if v != s.deviceHive && readCanonical(s, raw, want, c) {
+	if v != s.deviceHive && readCanonical(s, raw, want, now, c) {
 		return nil
 	}
-	return readMapClaims(s, raw, v == s.deviceHive, want, c)
+	return readMapClaims(s, raw, v == s.deviceHive, want, now, c)
 }
 
 // unusualToken checks what VerifyInto's common case assumes, in the order
@@ -367,7 +369,7 @@ func unusualToken(s *Service, token string, parts []string) (*Key, error) {
 // readMapClaims reads a payload readCanonical did not accept, decoded into
 // a map: a DeviceHive server's (fromDeviceHive), or any other, which
 // readClaims judges.
-func readMapClaims(s *Service, raw []byte, fromDeviceHive bool, want Type, c *Claims) error {
+func readMapClaims(s *Service, raw []byte, fromDeviceHive bool, want Type, now int64, c *Claims) error {
 	var mc map[string]any
 	if err := json.Unmarshal(raw, &mc); err != nil || mc == nil {
 		return ErrMalformed
@@ -375,7 +377,7 @@ func readMapClaims(s *Service, raw []byte, fromDeviceHive bool, want Type, c *Cl
 	if fromDeviceHive {
 		return readDeviceHiveClaims(s, mc, want, c)
 	}
-	return readClaims(s, mc, want, c)
+	return readClaims(s, mc, want, now, c)
 }
 
 // shapeError tells why Verify refused a token unread: it is empty, too
@@ -452,8 +454,7 @@ func (s *Service) Keys() *KeySet {
 // (CONTRIBUTING.md, rules for the request path).
 //
 //nolint:cyclop // one frame for the claims every token has (CONTRIBUTING.md, the cost model)
-func readClaims(s *Service, mc map[string]any, want Type, c *Claims) error {
-	now := s.opts.Now().Unix()
+func readClaims(s *Service, mc map[string]any, want Type, now int64, c *Claims) error {
 	leeway := s.leeway
 	later := now + leeway
 	// exp, iat, t and u are read as intClaim does, written out: a call

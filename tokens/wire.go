@@ -60,7 +60,7 @@ type wireActor struct {
 // what readClaims accepts, with the same claims (FuzzCanonicalClaims), and
 // leaves anything else, refusals included, to readClaims, which names the
 // reason.
-func readCanonical(s *Service, raw []byte, want Type, c *Claims) bool {
+func readCanonical(s *Service, raw []byte, want Type, now int64, c *Claims) bool {
 	var w wireClaims
 	if json.Unmarshal(raw, &w) != nil {
 		return false
@@ -69,7 +69,6 @@ func readCanonical(s *Service, raw []byte, want Type, c *Claims) bool {
 	if err != nil || !bytes.Equal(again, raw) {
 		return false
 	}
-	now := s.opts.Now().Unix()
 	p := &w.Payload
 	// The bounds a float64 would have imposed, where the time checks do
 	// not already: an exp at or below -2^53 has expired, and an iat at or

@@ -12,6 +12,9 @@ import (
 	"github.com/tokengate/tokengate/permissions"
 )
 
+// wireNow is the tests' time, Unix seconds.
+const wireNow = 1_800_000_000
+
 // wireService issues and verifies at a fixed time, with an audience when
 // aud is set.
 func wireService(t testing.TB, aud string) *Service {
@@ -25,7 +28,7 @@ func wireService(t testing.TB, aud string) *Service {
 		t.Fatal(err)
 	}
 	s, err := NewService(Options{Keys: ks, Issuer: "tg", Audience: aud, AccessLifetime: time.Hour, RefreshLifetime: 24 * time.Hour,
-		Now: func() time.Time { return time.Unix(1_800_000_000, 0) }})
+		Now: func() time.Time { return time.Unix(wireNow, 0) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,10 +102,10 @@ func TestWireMatchesMapClaims(t *testing.T) {
 				t.Fatalf("payload\n got %s\nwant %s", raw, want)
 			}
 			var fast, slow Claims
-			if !readCanonical(s, raw, c.Type, &fast) {
+			if !readCanonical(s, raw, c.Type, wireNow, &fast) {
 				t.Fatalf("readCanonical refused its own payload %s", raw)
 			}
-			if err := readMapClaims(s, raw, false, c.Type, &slow); err != nil {
+			if err := readMapClaims(s, raw, false, c.Type, wireNow, &slow); err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(fast, slow) || !reflect.DeepEqual(fast, c) {
@@ -147,7 +150,7 @@ func TestCanonicalLeavesTheRestToTheMap(t *testing.T) {
 				t.Fatalf("edit %q changed nothing", e[0])
 			}
 			var got Claims
-			if readCanonical(s, []byte(raw), Access, &got) {
+			if readCanonical(s, []byte(raw), Access, wireNow, &got) {
 				t.Fatalf("readCanonical read %s", raw)
 			}
 		})
@@ -176,10 +179,10 @@ func FuzzCanonicalClaims(f *testing.F) {
 			want = Access
 		}
 		var fast, slow Claims
-		if !readCanonical(s, raw, want, &fast) {
+		if !readCanonical(s, raw, want, wireNow, &fast) {
 			return
 		}
-		if err := readMapClaims(s, raw, false, want, &slow); err != nil {
+		if err := readMapClaims(s, raw, false, want, wireNow, &slow); err != nil {
 			t.Fatalf("readCanonical accepted what readClaims refuses (%v): %s", err, raw)
 		}
 		if !reflect.DeepEqual(fast, slow) {
