@@ -103,12 +103,17 @@ func ParseActions(names []string) ([]Action, error) {
 // Valid actions go through their bit mask (Mask, then FromMask), with no
 // sort and no map (CONTRIBUTING.md, the cost model).
 func Normalize(actions []Action) []Action {
+	var m uint32 // Mask's, written out: every token issued runs this
 	for _, a := range actions {
 		if a < 0 || a > MaxAction {
 			return normalizeAny(actions)
 		}
+		m |= uint32(1) << uint32(a)
 	}
-	return FromMask(Mask(actions))
+	if m&1 != 0 { // Any
+		m = ^uint32(0)
+	}
+	return FromMask(m)
 }
 
 // FromMask returns the actions of a mask (Mask's), in order: [Any] for

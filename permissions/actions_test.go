@@ -113,6 +113,8 @@ func TestScopes(t *testing.T) {
 		{desc: "overlap", a: []string{"1", "2", "2"}, b: []string{"2", "3"}, want: "2"},
 		{desc: "disjoint", a: []string{"1"}, b: []string{"2"}, want: ""},
 		{desc: "nil grants none", a: nil, b: all, want: ""},
+		{desc: "both all", a: all, b: all, want: "*"},
+		{desc: "repeats in both", a: []string{"4", "1", "4"}, b: []string{"1", "4", "1"}, want: "4,1"},
 	}
 	for _, test := range tests {
 		t.Run(test.desc, func(t *testing.T) {

@@ -473,8 +473,6 @@ func (t *Table) Match(method, path string) (Match, bool) {
 // MatchRequest is Match for the request path: a function that fills m
 // (CONTRIBUTING.md, the cost model). m is left as it was when nothing
 // matches.
-//
-//nolint:gocognit // one frame for the whole walk (CONTRIBUTING.md, the cost model)
 func MatchRequest(t *Table, method, path string, m *Match) bool {
 	if len(t.rules) == 0 {
 		return false

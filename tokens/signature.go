@@ -3,26 +3,33 @@ package tokens
 import (
 	"crypto/hmac"
 	"encoding/json"
+	"fmt"
 )
 
-// signClaims writes a token of claims signed with k: the key's header segment,
-// the claims as JSON, and the signature golang-jwt's signing method makes
-// for the key's algorithm (the low s for ES256: see ecdsa.go).
+// signWith writes a token of claims signed with the signing key of the
+// key set in force: the key's header segment, the claims as JSON, and the
+// signature golang-jwt's signing method makes for the key's algorithm (the
+// low s for ES256: see ecdsa.go).
 //
 // jwt.Token's SignedString makes the same three segments, through more
 // interpreted code under Yaegi; the header segment is computed once per
 // key instead of per token (header_internal_test.go pins that the two
 // agree).
-func signClaims(k *Key, claims *wireClaims) (string, error) {
+func signWith(s *Service, claims *wireClaims) (string, error) {
+	ks := s.static
+	if ks == nil {
+		ks = s.opts.Keys.Current()
+	}
+	k := ks.signing
 	payload, err := json.Marshal(claims)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("signing token: %w", err)
 	}
 	signing := k.header + "." + strictBase64.EncodeToString(payload)
 	method := k.method
 	sig, err := method.Sign(signing, k.signKey)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("signing token: %w", err)
 	}
 	if k.lowS {
 		sig = lowSignature(sig)

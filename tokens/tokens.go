@@ -249,8 +249,12 @@ func prepare(s *Service, c *Claims) (*wireClaims, error) {
 	}
 	c.ID = id
 	c.Actions = permissions.Normalize(c.Actions)
-	c.NetworkIDs = nonNil(c.NetworkIDs)
-	c.DeviceTypeIDs = nonNil(c.DeviceTypeIDs)
+	if c.NetworkIDs == nil { // written [], not null
+		c.NetworkIDs = []string{}
+	}
+	if c.DeviceTypeIDs == nil {
+		c.DeviceTypeIDs = []string{}
+	}
 
 	claims := &wireClaims{
 		Iss:       s.opts.Issuer,
@@ -281,19 +285,6 @@ func prepare(s *Service, c *Claims) (*wireClaims, error) {
 		claims.Src = "devicehive"
 	}
 	return claims, nil
-}
-
-// signWith signs claims with the key set's signing key.
-func signWith(s *Service, claims *wireClaims) (string, error) {
-	ks := s.static
-	if ks == nil {
-		ks = s.opts.Keys.Current()
-	}
-	signed, err := signClaims(ks.signing, claims)
-	if err != nil {
-		return "", fmt.Errorf("signing token: %w", err)
-	}
-	return signed, nil
 }
 
 // Verify checks a token's size, key, algorithm, signature, times, issuer,
@@ -653,13 +644,6 @@ func hasAudience(v any, want string) bool {
 		}
 	}
 	return false
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
 
 // NewID returns a random identifier: 128 bits, hex (jti and sid).
