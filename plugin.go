@@ -167,29 +167,20 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	serve(g, w, r)
 }
 
-// serve handles what the decision memo does not.
+// serve handles what the decision memo does not. A path under the base
+// path names a token endpoint: "" for the base path itself, else the rest
+// after the slash.
 func serve(g *gate, w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, g.basePath) {
-		if route, ok := g.tokenRoute(r.URL.Path); ok {
-			serveToken(g, w, r, route)
-			return
+	if rest, under := strings.CutPrefix(r.URL.Path, g.basePath); under && (rest == "" || rest[0] == '/') {
+		if rest != "" {
+			rest = rest[1:]
 		}
+		serveToken(g, w, r, rest)
+		return
 	}
 	if g.jwksWellKnown && r.URL.Path == "/.well-known/jwks.json" {
 		g.serveJWKS(w, r)
 		return
 	}
 	guard(g, w, r)
-}
-
-// tokenRoute tells whether path is under the base path, and which endpoint
-// it names: "" for the base path itself, else the rest after the slash.
-func (g *gate) tokenRoute(path string) (string, bool) {
-	if path == g.basePath {
-		return "", true
-	}
-	if strings.HasPrefix(path, g.basePath) && path[len(g.basePath)] == '/' {
-		return path[len(g.basePath)+1:], true
-	}
-	return "", false
 }
