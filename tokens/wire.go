@@ -44,6 +44,13 @@ type wirePayload struct {
 	U  int64                `json:"u"`
 }
 
+// readActor reads a minted token's actor into c.
+func readActor(sub string, c *Claims) bool {
+	id, ok := actorID(sub)
+	c.ActorID = id
+	return ok
+}
+
 // wireActor is the RFC 8693 "act" claim of a minted token.
 type wireActor struct {
 	Sub string `json:"sub"`
@@ -65,31 +72,34 @@ func readCanonical(s *Service, raw []byte, want Type, now int64, c *Claims) bool
 	if json.Unmarshal(raw, &w) != nil {
 		return false
 	}
+	// What the claims must say is written into w before it is written
+	// back: the bytes then match only if the payload said the same (the
+	// issuer, the audience, the type twice, and the user id as sub).
+	p := &w.Payload
+	if s.opts.Issuer != "" {
+		w.Iss = s.opts.Issuer
+	}
+	if s.opts.Audience != "" {
+		w.Aud = s.opts.Audience
+	}
+	w.TokenType = typeNames[want]
+	p.T = int64(want)
+	w.Sub = strconv.FormatInt(p.U, 10)
 	again, err := json.Marshal(&w)
 	if err != nil || !bytes.Equal(again, raw) {
 		return false
 	}
-	p := &w.Payload
 	// The bounds a float64 would have imposed, where the time checks do
 	// not already: an exp at or below -2^53 has expired, and an iat at or
 	// above 2^53 is in the future.
 	if w.Exp >= maxSafeInt || now > w.Exp+s.leeway || w.Iat <= -maxSafeInt || now+s.leeway < w.Iat ||
-		(s.opts.Issuer != "" && w.Iss != s.opts.Issuer) || (s.opts.Audience != "" && w.Aud != s.opts.Audience) ||
-		p.T != int64(want) || w.TokenType != typeNames[want] ||
-		p.U <= 0 || p.U >= maxSafeInt || w.Sub != strconv.FormatInt(p.U, 10) {
+		p.U <= 0 || p.U >= maxSafeInt || (w.Act != nil && !readActor(w.Act.Sub, c)) {
 		return false
 	}
 	for _, a := range p.A {
 		if a < 0 || a > permissions.MaxAction {
 			return false
 		}
-	}
-	if w.Act != nil {
-		id, ok := actorID(w.Act.Sub)
-		if !ok {
-			return false
-		}
-		c.ActorID = id
 	}
 	c.Type = want
 	c.UserID = p.U
