@@ -464,21 +464,17 @@ func userClaims(u users.User) tokens.Claims {
 // `curl -d '{...}'` works. Numbers stay json.Number so a requestId comes
 // back exactly as sent.
 func readObject(r *http.Request, limit int64, form bool) (map[string]any, error) {
-	tooLarge := &httpError{status: http.StatusRequestEntityTooLarge, msg: "request body is too large"}
 	if r.ContentLength > limit {
-		return nil, tooLarge
+		return nil, errBodyTooLarge
 	}
 	data, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
 		return nil, badRequest("could not read the request body")
 	}
 	if int64(len(data)) > limit {
-		return nil, tooLarge
+		return nil, errBodyTooLarge
 	}
-	// A JSON object is read as one whatever the Content-Type: curl -d
-	// labels every body a form.
-	if form && !bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) &&
-		strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "application/x-www-form-urlencoded") {
+	if form && isForm(r, data) {
 		return formObject(data)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -495,6 +491,17 @@ func readObject(r *http.Request, limit int64, form bool) (map[string]any, error)
 		return nil, badRequest("request body must be a JSON object")
 	}
 	return obj, nil
+}
+
+// errBodyTooLarge refuses a body over the limit.
+var errBodyTooLarge = &httpError{status: http.StatusRequestEntityTooLarge, msg: "request body is too large"}
+
+// isForm reports whether a body is a form: labelled so, and not a JSON
+// object, which is read as one whatever the Content-Type (curl -d labels
+// every body a form).
+func isForm(r *http.Request, data []byte) bool {
+	return !bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) &&
+		strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "application/x-www-form-urlencoded")
 }
 
 // formObject decodes a form body into an object of strings.
