@@ -117,11 +117,18 @@ stage_native() {
 # inputs the seed corpus lacks can surface. go test -fuzz takes one package
 # and one target per run, so they are listed one by one; a failing input is
 # written to the package's testdata/fuzz/<target>/.
+#
+# Go before 1.27 can fail a target with a bare "context deadline exceeded"
+# when -fuzztime runs out under a worker still busy (golang/go#75804; seen
+# here with FuzzCryptHash's slow inputs): such a run, which wrote no failing
+# input, is run once more, and fails the stage only if it fails again.
 stage_fuzz() {
-  local rc=0 entry pkg target
+  local rc=0 entry pkg target log
+  log=$(mktemp)
   local targets=(
     "./tokens FuzzVerify"
     "./tokens FuzzVerifyDifferential"
+    "./tokens FuzzCanonicalClaims"
     "./permissions FuzzCompileRules"
     "./permissions FuzzMatch"
     "./users FuzzParseUsersFile"
@@ -133,8 +140,17 @@ stage_fuzz() {
   for entry in "${targets[@]}"; do
     read -r pkg target <<<"$entry"
     echo "+ go test -run '^\$' -fuzz '^$target\$' -fuzztime 3s $pkg"
-    go test -run '^$' -fuzz "^$target\$" -fuzztime 3s "$pkg" || rc=1
+    if go test -run '^$' -fuzz "^$target\$" -fuzztime 3s "$pkg" 2>&1 | tee "$log"; [ "${PIPESTATUS[0]}" -eq 0 ]; then
+      continue
+    fi
+    if grep -q 'context deadline exceeded' "$log" && ! grep -q 'Failing input written' "$log"; then
+      echo "+ $target stopped on the fuzzing coordinator's own deadline (golang/go#75804), no failing input: once more"
+      go test -run '^$' -fuzz "^$target\$" -fuzztime 3s "$pkg" || rc=1
+    else
+      rc=1
+    fi
   done
+  rm -f "$log"
   return $rc
 }
 
