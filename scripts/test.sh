@@ -115,8 +115,9 @@ stage_native() {
 
 # The fuzz targets, each run for a few seconds so that a regression on
 # inputs the seed corpus lacks can surface. go test -fuzz takes one package
-# and one target per run, so they are listed one by one; a failing input is
-# written to the package's testdata/fuzz/<target>/.
+# and one target per run, so every `func Fuzz...` of the module's test files
+# is found and run in turn; a failing input is written to the package's
+# testdata/fuzz/<target>/.
 #
 # Go before 1.27 can fail a target with a bare "context deadline exceeded"
 # when -fuzztime runs out under a worker still busy (golang/go#75804; seen
@@ -124,19 +125,17 @@ stage_native() {
 # input, is run once more, and fails the stage only if it fails again.
 stage_fuzz() {
   local rc=0 entry pkg target log
+  local targets=()
+  # "<dir>/<file>:func FuzzX(" -> "./<dir> FuzzX"
+  while IFS= read -r entry; do
+    target=${entry#*:func }
+    targets+=("./$(dirname "${entry%%:*}") ${target%%(*}")
+  done < <(cd "$root" && grep -r --include='*_test.go' --exclude-dir=vendor --exclude-dir=interp --exclude-dir=e2e -o '^func Fuzz[A-Za-z0-9_]*(' . | sed 's#^\./##' | sort)
+  if [ ${#targets[@]} -eq 0 ]; then
+    echo "no fuzz targets found" >&2
+    return 1
+  fi
   log=$(mktemp)
-  local targets=(
-    "./tokens FuzzVerify"
-    "./tokens FuzzVerifyDifferential"
-    "./tokens FuzzCanonicalClaims"
-    "./permissions FuzzCompileRules"
-    "./permissions FuzzMatch"
-    "./users FuzzParseUsersFile"
-    "./users FuzzCryptHash"
-    ". FuzzTokenBodies"
-    ". FuzzCreateDates"
-    ". FuzzIdentityHeaderStripping"
-  )
   for entry in "${targets[@]}"; do
     read -r pkg target <<<"$entry"
     echo "+ go test -run '^\$' -fuzz '^$target\$' -fuzztime 3s $pkg"
