@@ -561,6 +561,33 @@ func trapRareBranch(g *trapGate, x int) int {
 
 type trapGetter interface{ get() int }
 
+// trapLimits holds the four bounds trapSeparateIfs and trapJoinedIfs test,
+// the same conditions written two ways.
+type trapLimits struct{ a, b, c, d int }
+
+func trapSeparateIfs(l *trapLimits, x int) int {
+	if x < l.a {
+		return 1
+	}
+	if x > l.b {
+		return 1
+	}
+	if x == l.c {
+		return 1
+	}
+	if x == l.d {
+		return 1
+	}
+	return 0
+}
+
+func trapJoinedIfs(l *trapLimits, x int) int {
+	if x < l.a || x > l.b || x == l.c || x == l.d {
+		return 1
+	}
+	return 0
+}
+
 var trapSink int
 
 // TestInterpreterCostModel measures, under the interpreter, the
@@ -584,6 +611,7 @@ func TestInterpreterCostModel(t *testing.T) {
 		m100[k] = i
 	}
 	s100 := make([]int, 100)
+	limits := &trapLimits{a: 1, b: 100, c: 50, d: 60}
 	rows := []struct {
 		what string
 		f    func()
@@ -593,6 +621,8 @@ func TestInterpreterCostModel(t *testing.T) {
 		{"a method call, g.m(x)", func() { trapSink = g.method(1) }},
 		{"an interface method call", func() { trapSink = gi.get() }},
 		{"a function with 4 temporaries in a branch not taken", func() { trapSink = trapRareBranch(g, 1) }},
+		{"a function testing 4 conditions in 4 ifs", func() { trapSink = trapSeparateIfs(limits, 10) }},
+		{"the same 4 conditions joined by ||", func() { trapSink = trapJoinedIfs(limits, 10) }},
 		{"a standard library call, strings.HasPrefix", func() {
 			if strings.HasPrefix("abcdef", "abc") {
 				trapSink++
