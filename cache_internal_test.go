@@ -4,12 +4,16 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/tokengate/tokengate/internal/testclock"
+	"github.com/tokengate/tokengate/permissions"
 	"github.com/tokengate/tokengate/tokens"
 )
 
@@ -302,5 +306,92 @@ func BenchmarkMemoAddFull(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		m.add("/b", "Bearer x", d, now)
+	}
+}
+
+// TestMemoSkipsDecisionsOfReloadedState: a decision whose users or keys
+// were reloaded between its checks and the memo is not memoised. Another
+// request's reload has moved the next check on, and the decision would
+// otherwise last until then on the state the reload replaced.
+func TestMemoSkipsDecisionsOfReloadedState(t *testing.T) {
+	dir := t.TempDir()
+	usersFile, keyFile := filepath.Join(dir, "users.json"), filepath.Join(dir, "secret")
+	write := func(file, content string, mtime time.Time) {
+		if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(file, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	usersJSON := func(status string) string {
+		return `{"users":[{"id":2,"login":"alice","passwordHash":"` + internalConfig().Users[0].PasswordHash +
+			`","status":"` + status + `","networkIds":["*"],"deviceTypeIds":["*"]}]}`
+	}
+	start := time.Now()
+	write(usersFile, usersJSON("active"), start.Add(-time.Hour))
+	write(keyFile, strings.Repeat("s", 32), start.Add(-time.Hour))
+	cfg := internalConfig()
+	cfg.Issuer = "tokengate-" + t.Name() // the gate's own sessions view: its clock moves
+	cfg.Users = nil
+	cfg.UsersFile = usersFile
+	cfg.UsersFileCheckInterval = "1s"
+	cfg.Keys = []KeyConfig{{ID: "file-key", Algorithm: "HS256", SecretFile: keyFile}}
+	cfg.KeysFileCheckInterval = "1s"
+	h, err := New(context.Background(), http.NotFoundHandler(), cfg, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := testclock.New(start)
+	SetClock(h, clock.Now)
+	g := h.(*gate)
+	p, err := g.loginFrom(httptest.NewRequest(http.MethodPost, "/token", nil), map[string]any{"login": "alice", "password": "alice-pass"}, "login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/device/d1", nil)
+	req.Header.Set("Authorization", "Bearer "+p.access)
+	var m permissions.Match
+	steps := []struct {
+		desc   string
+		reload func()
+	}{
+		{"users file", func() {
+			write(usersFile, usersJSON("locked"), clock.Now())
+			clock.Add(1100 * time.Millisecond)
+			g.users.Version() // another request's checks reload it...
+			g.tokens.Keys()   // ...and find the key file as it was
+		}},
+		{"key file", func() {
+			write(keyFile, strings.Repeat("r", 40), clock.Now())
+			clock.Add(1100 * time.Millisecond)
+			g.tokens.Keys() // likewise, and the users file as it was
+			g.users.Version()
+		}},
+	}
+	for _, step := range steps {
+		id, err := verify(g, p.access, clock.Now().UnixNano())
+		if err != nil {
+			t.Fatalf("%s: %v", step.desc, err)
+		}
+		remember(g, req, p.access, &m, false, id)
+		if g.memo.len() != 1 {
+			t.Fatalf("%s: a decision on the state in force is memoised, memo has %d", step.desc, g.memo.len())
+		}
+		g.forgetDecisions()
+		step.reload()
+		remember(g, req, p.access, &m, false, id)
+		if g.memo.len() != 0 {
+			t.Fatalf("%s reloaded before the memo: the decision was memoised", step.desc)
+		}
+		if step.desc == "users file" { // the key step needs a user again
+			write(usersFile, usersJSON("active"), clock.Now())
+			clock.Add(1100 * time.Millisecond)
+			p, err = g.loginFrom(httptest.NewRequest(http.MethodPost, "/token", nil), map[string]any{"login": "alice", "password": "alice-pass"}, "login")
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer "+p.access)
+		}
 	}
 }

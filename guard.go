@@ -138,15 +138,25 @@ func remember(g *gate, r *http.Request, token string, m *permissions.Match, matc
 		deadline = t
 	}
 	if g.keysReload {
-		// identify has just checked the key files if due, and a decision
-		// must not outlive the keys that verified it.
-		if t := g.keyRing.NextCheck().UnixNano(); t < deadline {
+		// A decision must not outlive the keys that verified it: it lasts
+		// until the key files' next check, read before the keys are
+		// compared, so that keys reloaded since the token was verified
+		// (whose next check is later) are seen and nothing is memoised.
+		t := g.keyRing.NextCheck().UnixNano()
+		if id.keys != g.tokens.Keys() {
+			return
+		}
+		if t < deadline {
 			deadline = t
 		}
 	}
 	if g.usersReload {
-		// Nor the users file's state of the token's user.
-		if t := g.users.NextCheck(); t < deadline {
+		// Nor the users file's state of the token's user, likewise.
+		t := g.users.NextCheck()
+		if id.usersVersion != g.users.Version() {
+			return
+		}
+		if t < deadline {
 			deadline = t
 		}
 	}
