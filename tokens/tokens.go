@@ -341,19 +341,17 @@ func VerifyInto(s *Service, token string, want Type, now int64, c *Claims) error
 }
 
 // unusualToken checks what VerifyInto's common case assumes, in the order
-// of the errors: a token that is not empty and holds no line break, three
-// segments, and a header that names a key, exactly as this package writes
-// it or else decoded and checked by verifier. It returns that key.
+// of the errors: a token that is not empty, three segments and no line
+// break, and, the header not being one this package writes, a header that
+// verifier decodes and checks. It returns the key that header names.
 func unusualToken(s *Service, token string, parts []string) (*Key, error) {
-	if token == "" || strings.ContainsAny(token, "\r\n") {
-		return nil, s.shapeError(token)
+	if token == "" {
+		return nil, ErrMissing
 	}
-	if len(parts) != 3 {
+	if len(parts) != 3 || strings.ContainsAny(token, "\r\n") {
 		return nil, ErrMalformed
 	}
-	if v := s.Keys().byHeader[parts[0]]; v != nil {
-		return v, nil
-	}
+	// VerifyInto found no key for a header in this package's own form.
 	return s.verifier(parts[0])
 }
 
@@ -369,18 +367,6 @@ func readMapClaims(s *Service, raw []byte, fromDeviceHive bool, want Type, now i
 		return readDeviceHiveClaims(s, mc, want, c)
 	}
 	return readClaims(s, mc, want, now, c)
-}
-
-// shapeError tells why Verify refused a token unread: it is empty, too
-// long or holds a line break.
-func (s *Service) shapeError(token string) error {
-	switch {
-	case token == "":
-		return ErrMissing
-	case len(token) > s.maxBytes:
-		return ErrTooLarge
-	}
-	return ErrMalformed
 }
 
 // verifier decodes a token's header and returns the key to check it with:
@@ -439,35 +425,29 @@ func (s *Service) Keys() *KeySet {
 	return s.opts.Keys.Current()
 }
 
-// readClaims checks and copies the claims of a token signed here, in the
-// order of the checks' errors. The claims every token has are read inline;
-// the rare ones (nbf, aud, act) by helpers called only when present
-// (CONTRIBUTING.md, rules for the request path).
-//
-//nolint:cyclop // one frame for the claims every token has (CONTRIBUTING.md, the cost model)
+// readClaims checks and copies the claims of a payload readCanonical left
+// to the map, in the order of the checks' errors.
 func readClaims(s *Service, mc map[string]any, want Type, now int64, c *Claims) error {
-	leeway := s.leeway
-	later := now + leeway
-	// exp, iat, t and u are read as intClaim does, written out: a call
-	// of it costs more than the check (20 allocations under Yaegi).
-	f, ok := mc["exp"].(float64)
-	if !ok || !(f > -maxSafeInt && f < maxSafeInt) || f != float64(int64(f)) {
+	later := now + s.leeway
+	var ok bool
+	if c.ExpiresAt, ok = intClaim(mc["exp"]); !ok {
 		return ErrInvalidClaims
 	}
-	c.ExpiresAt = int64(f)
-	if now > c.ExpiresAt+leeway {
+	if now > c.ExpiresAt+s.leeway {
 		return ErrExpired
 	}
 	if nbf, present := mc["nbf"]; present {
-		if err := checkNotBefore(nbf, later); err != nil {
-			return err
+		n, ok := intClaim(nbf)
+		if !ok {
+			return ErrInvalidClaims
+		}
+		if later < n {
+			return ErrNotYetValid
 		}
 	}
-	f, ok = mc["iat"].(float64)
-	if !ok || !(f > -maxSafeInt && f < maxSafeInt) || f != float64(int64(f)) {
+	if c.IssuedAt, ok = intClaim(mc["iat"]); !ok {
 		return ErrInvalidClaims
 	}
-	c.IssuedAt = int64(f)
 	if later < c.IssuedAt {
 		return ErrNotYetValid
 	}
@@ -478,20 +458,13 @@ func readClaims(s *Service, mc map[string]any, want Type, now int64, c *Claims) 
 		return ErrAudience
 	}
 	payload, _ := mc["payload"].(map[string]any)
-	typeName := typeNames[Refresh] // want.String(), without a method call
-	if want == Access {
-		typeName = typeNames[Access]
-	}
-	// t is 0 or 1: a float64 compare says it is the one wanted.
-	if f, ok = payload["t"].(float64); !ok || f != float64(want) || mc["token_type"] != typeName {
+	if t, ok := intClaim(payload["t"]); !ok || t != int64(want) || mc["token_type"] != want.String() {
 		return typeError(payload, mc["token_type"], want)
 	}
 	c.Type = want
-	f, ok = payload["u"].(float64)
-	if !ok || !(f > 0 && f < maxSafeInt) || f != float64(int64(f)) {
+	if c.UserID, ok = intClaim(payload["u"]); !ok || c.UserID <= 0 {
 		return ErrInvalidClaims
 	}
-	c.UserID = int64(f)
 	if sub, _ := mc["sub"].(string); sub != strconv.FormatInt(c.UserID, 10) {
 		return ErrInvalidClaims
 	}
@@ -507,19 +480,6 @@ func readClaims(s *Service, mc map[string]any, want Type, now int64, c *Claims) 
 	}
 	if !readScopes(c, payload) {
 		return ErrInvalidClaims
-	}
-	return nil
-}
-
-// checkNotBefore checks an nbf claim: a whole number, at most the leeway
-// after now (later is now plus the leeway).
-func checkNotBefore(v any, later int64) error {
-	nbf, ok := intClaim(v)
-	if !ok {
-		return ErrInvalidClaims
-	}
-	if later < nbf {
-		return ErrNotYetValid
 	}
 	return nil
 }
@@ -573,10 +533,9 @@ func readScopes(c *Claims, payload map[string]any) bool {
 
 // intClaim reads a JSON number that must be a whole number.
 //
-// Plain compares, no math calls: this runs for every number of every token
-// verified (CONTRIBUTING.md, rules for the request path). NaN fails every
-// compare; ±Inf and fractions fail the range or the round trip through
-// int64.
+// Plain compares, no math calls (CONTRIBUTING.md, rules for the request
+// path). NaN fails every compare; ±Inf and fractions fail the range or the
+// round trip through int64.
 func intClaim(v any) (int64, bool) {
 	f, ok := v.(float64)
 	if !ok || !(f > -maxSafeInt && f < maxSafeInt) {
