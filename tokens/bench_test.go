@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokengate/tokengate/internal/testclock"
 	"github.com/tokengate/tokengate/tokens"
 )
 
@@ -23,7 +24,7 @@ func benchSpecs() []tokens.KeySpec {
 func BenchmarkIssue(b *testing.B) {
 	for _, spec := range benchSpecs() {
 		b.Run(spec.Algorithm, func(b *testing.B) {
-			s := newService(b, &clock{now: time.Now()}, mustKey(b, spec))
+			s := newService(b, testclock.New(time.Now()), mustKey(b, spec))
 			claims := aliceClaims(tokens.Access)
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -39,7 +40,7 @@ func BenchmarkIssue(b *testing.B) {
 func BenchmarkVerify(b *testing.B) {
 	for _, spec := range benchSpecs() {
 		b.Run(spec.Algorithm, func(b *testing.B) {
-			s := newService(b, &clock{now: time.Now()}, mustKey(b, spec))
+			s := newService(b, testclock.New(time.Now()), mustKey(b, spec))
 			token, _, err := s.Issue(aliceClaims(tokens.Access))
 			if err != nil {
 				b.Fatal(err)

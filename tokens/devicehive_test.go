@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokengate/tokengate/internal/testclock"
 	"github.com/tokengate/tokengate/permissions"
 	"github.com/tokengate/tokengate/tokens"
 )
@@ -32,7 +33,7 @@ func deviceHiveToken(payload string, key []byte) string {
 
 func TestDeviceHiveTokens(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	c := &clock{now: now}
+	c := testclock.New(now)
 	ks, err := tokens.NewKeySet([]*tokens.Key{hsKey(t, "k1")})
 	if err != nil {
 		t.Fatal(err)

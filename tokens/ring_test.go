@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokengate/tokengate/internal/testclock"
 	"github.com/tokengate/tokengate/tokens"
 )
 
@@ -43,7 +44,7 @@ func TestKeyRingReload(t *testing.T) {
 		t.Fatal("a ring with a key file reloads")
 	}
 	// One clock for the ring's checks and the tokens' lifetimes.
-	c := &clock{now: time.Now()}
+	c := testclock.New(time.Now())
 	ring.SetClock(c.Now)
 	s, err := tokens.NewService(tokens.Options{Keys: ring, Issuer: "tokengate", AccessLifetime: time.Hour, RefreshLifetime: time.Hour, Now: c.Now})
 	if err != nil {
@@ -90,13 +91,13 @@ func TestKeyRingReload(t *testing.T) {
 			default:
 				writeFile(t, file, step.content, old.Add(step.mtime))
 			}
-			c.now = c.now.Add(step.advance)
+			c.Add(step.advance)
 			cur := ring.Current()
 			if (cur == prev) != step.sameKeys {
 				t.Fatalf("key set replaced = %v, want %v", cur != prev, !step.sameKeys)
 			}
 			prev = cur
-			if want := c.now.Add(time.Minute); step.advance == time.Minute && !ring.NextCheck().Equal(want) {
+			if want := c.Now().Add(time.Minute); step.advance == time.Minute && !ring.NextCheck().Equal(want) {
 				t.Errorf("NextCheck = %v, want a minute after the check, %v", ring.NextCheck(), want)
 			}
 			_, err := s.Verify(before, tokens.Access)
@@ -144,7 +145,7 @@ func TestKeyRingErrors(t *testing.T) {
 // TestRotation: tokens signed by a key that became verify-only still pass;
 // once the key is gone they fail with ErrUnknownKey.
 func TestRotation(t *testing.T) {
-	c := &clock{now: time.Unix(1_800_000_000, 0)}
+	c := testclock.New(time.Unix(1_800_000_000, 0))
 	oldKey := tokens.KeySpec{ID: "2026-01", Algorithm: "ES256", PrivateKeyFile: "../testdata/keys/ec256.pem"}
 	newKey := tokens.KeySpec{ID: "2026-02", Algorithm: "EdDSA", PrivateKeyFile: "../testdata/keys/ed25519.pem"}
 	service := func(specs ...tokens.KeySpec) *tokens.Service {
@@ -276,10 +277,10 @@ func TestKeyRingNextCheck(t *testing.T) {
 			if next.Before(before) || next.After(time.Now().Add(time.Minute)) {
 				t.Fatalf("NextCheck = %v, want within a minute from %v", next, before)
 			}
-			c := &clock{now: time.Unix(1_800_000_000, 0)}
+			c := testclock.New(time.Unix(1_800_000_000, 0))
 			ring.SetClock(c.Now)
-			if next := ring.NextCheck(); !next.Equal(c.now.Add(time.Minute)) {
-				t.Fatalf("NextCheck after SetClock = %v, want a minute after %v", next, c.now)
+			if next := ring.NextCheck(); !next.Equal(c.Now().Add(time.Minute)) {
+				t.Fatalf("NextCheck after SetClock = %v, want a minute after %v", next, c.Now())
 			}
 		})
 	}

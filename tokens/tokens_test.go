@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokengate/tokengate/internal/testclock"
+
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/tokengate/tokengate/permissions"
 	"github.com/tokengate/tokengate/tokens"
@@ -37,11 +39,7 @@ func mustKey(t testing.TB, spec tokens.KeySpec) *tokens.Key {
 	return k
 }
 
-type clock struct{ now time.Time }
-
-func (c *clock) Now() time.Time { return c.now }
-
-func newService(t testing.TB, c *clock, keys ...*tokens.Key) *tokens.Service {
+func newService(t testing.TB, c *testclock.Clock, keys ...*tokens.Key) *tokens.Service {
 	t.Helper()
 	ks, err := tokens.NewKeySet(keys)
 	if err != nil {
@@ -160,7 +158,7 @@ func TestRoundTripEveryAlgorithm(t *testing.T) {
 		{ID: "es256", Algorithm: "ES256", PrivateKeyFile: "../testdata/keys/ec256.pem"},
 		{ID: "eddsa", Algorithm: "EdDSA", PrivateKeyFile: "../testdata/keys/ed25519.pem"},
 	}
-	c := &clock{now: time.Unix(1_800_000_000, 0)}
+	c := testclock.New(time.Unix(1_800_000_000, 0))
 	for _, spec := range specs {
 		t.Run(spec.Algorithm, func(t *testing.T) {
 			s := newService(t, c, mustKey(t, spec))
@@ -191,7 +189,7 @@ func TestRoundTripEveryAlgorithm(t *testing.T) {
 }
 
 func TestIssuedLayout(t *testing.T) {
-	c := &clock{now: time.Unix(1_800_000_000, 0)}
+	c := testclock.New(time.Unix(1_800_000_000, 0))
 	s := newService(t, c, hsKey(t, "k1"))
 	access, _, err := s.Issue(aliceClaims(tokens.Access))
 	if err != nil {
@@ -273,7 +271,7 @@ func with(base jwt.MapClaims, key string, value any) jwt.MapClaims {
 
 func TestVerifyRejects(t *testing.T) {
 	now := int64(1_800_000_000)
-	c := &clock{now: time.Unix(now, 0)}
+	c := testclock.New(time.Unix(now, 0))
 	rsKey := mustKey(t, tokens.KeySpec{ID: "rs", Algorithm: "RS256", PrivateKeyFile: "../testdata/keys/rsa2048.pem", VerifyOnly: true})
 	s := newService(t, c, hsKey(t, "k1"), rsKey)
 	secret := []byte(testSecret)
@@ -369,7 +367,7 @@ func forgeRS(t testing.TB, now int64) string {
 // ErrTokenExpired is false and struct claims decode empty, so an expired
 // token once passed. Verify must refuse it at every boundary.
 func TestInterpreterTrapExpiredRejected(t *testing.T) {
-	c := &clock{now: time.Unix(1_800_000_000, 0)}
+	c := testclock.New(time.Unix(1_800_000_000, 0))
 	s := newService(t, c, hsKey(t, "k1"))
 	signed, issued, err := s.Issue(aliceClaims(tokens.Access))
 	if err != nil {
@@ -388,7 +386,7 @@ func TestInterpreterTrapExpiredRejected(t *testing.T) {
 	}
 	for _, test := range tests {
 		t.Run(test.desc, func(t *testing.T) {
-			c.now = time.Unix(test.at, 0)
+			c.Set(time.Unix(test.at, 0))
 			got, err := s.Verify(signed, tokens.Access)
 			if err != test.err {
 				t.Fatalf("Verify at %d = %v, want %v", test.at, err, test.err)
@@ -401,7 +399,7 @@ func TestInterpreterTrapExpiredRejected(t *testing.T) {
 }
 
 func TestIssueExplicitExpiry(t *testing.T) {
-	c := &clock{now: time.Unix(1_800_000_000, 0)}
+	c := testclock.New(time.Unix(1_800_000_000, 0))
 	s := newService(t, c, hsKey(t, "k1"))
 	claims := aliceClaims(tokens.Access)
 	claims.ExpiresAt = 1_800_000_100
@@ -442,7 +440,7 @@ func TestNewServiceRejects(t *testing.T) {
 func TestHeaderForms(t *testing.T) {
 	now := time.Now()
 	hs := mustKey(t, tokens.KeySpec{ID: "hs", Algorithm: "HS256", Secret: testSecret})
-	s := newService(t, &clock{now: now}, hs)
+	s := newService(t, testclock.New(now), hs)
 	enc := base64.RawURLEncoding
 	payload := enc.EncodeToString([]byte(`{"iss":"tokengate","aud":"devices","sub":"2","iat":` + strconv.FormatInt(now.Unix(), 10) +
 		`,"exp":` + strconv.FormatInt(now.Unix()+600, 10) + `,"jti":"x","token_type":"access","payload":{"u":2,"a":[3],"n":["1"],"dt":["*"],"t":1}}`))
@@ -479,7 +477,7 @@ func TestHeaderForms(t *testing.T) {
 // or padded, or in the standard alphabet decodes leniently to the same
 // bytes; every such second spelling of a valid token is refused.
 func TestOneSpellingPerToken(t *testing.T) {
-	c := &clock{now: time.Unix(1_800_000_000, 0)}
+	c := testclock.New(time.Unix(1_800_000_000, 0))
 	s := newService(t, c, hsKey(t, "k1"))
 	good, _, err := s.Issue(aliceClaims(tokens.Access))
 	if err != nil {
@@ -523,7 +521,7 @@ func TestOneSpellingPerToken(t *testing.T) {
 // TestSignPair: the two tokens of a pair verify as their own type only,
 // with the same claims but the type, the expiry and the jti.
 func TestSignPair(t *testing.T) {
-	c := &clock{now: time.Unix(1_800_000_000, 0)}
+	c := testclock.New(time.Unix(1_800_000_000, 0))
 	s := newService(t, c, hsKey(t, "k1"))
 	tests := []struct {
 		desc       string
