@@ -184,7 +184,7 @@ func (g *gate) compileGuard(config *Config) error {
 		return err
 	}
 	g.drop = dropSet(g.headers, config.KeepOverrideHeaders)
-	g.headerPlans = headerPlans(g.headers)
+	g.loginPlan, g.mintPlan = headerPlans(g.headers)
 	seen := map[string]bool{"Authorization": true}
 	for _, h := range g.headers {
 		g.headerNames = append(g.headerNames, h.name)

@@ -195,11 +195,10 @@ func identify(g *gate, token string) (*identity, int, error) {
 	ns := g.now().UnixNano()
 	source := fromCache
 	var id *identity
-	ok := false
 	if g.cache != nil {
-		id, ok = cacheGet(g.cache, token, ns)
+		id = cachedIdentity(g, token, ns)
 	}
-	if !ok || (g.keysReload && id.keys != g.tokens.Keys()) || (g.usersReload && id.usersVersion != g.users.Version()) {
+	if id == nil {
 		source = fromVerify
 		var err error
 		if id, err = verify(g, token, ns); err != nil {
@@ -233,7 +232,7 @@ func verify(g *gate, token string, ns int64) (*identity, error) {
 	}
 	var actionNames string
 	id.actionMask, actionNames = permissions.MaskNames(c.Actions)
-	id.names, id.values = headerValues(&g.headerPlans, c, actionNames)
+	id.names, id.values = headerValues(g, c, actionNames)
 	if g.cache != nil {
 		cacheAdd(g.cache, token, id, ns)
 	}

@@ -107,7 +107,7 @@ func underscoreSpellings(name string) []string {
 // verified (CONTRIBUTING.md, the cost model). A header without a value (the
 // actor of a login's token) is left out: scrub has removed any client copy,
 // and the request path sets the rest without a check per header.
-func headerValues(plans *[2]headerPlan, c *tokens.Claims, actionNames string) ([]string, [][]string) {
+func headerValues(g *gate, c *tokens.Claims, actionNames string) ([]string, [][]string) {
 	var all [7]string
 	all[headerUserID] = strconv.FormatInt(c.UserID, 10)
 	all[headerLogin] = c.Login
@@ -115,14 +115,12 @@ func headerValues(plans *[2]headerPlan, c *tokens.Claims, actionNames string) ([
 	all[headerActions] = actionNames
 	all[headerNetworks] = strings.Join(c.NetworkIDs, ",")
 	all[headerDeviceTypes] = strings.Join(c.DeviceTypeIDs, ",")
-	// Not &plans[i].
-	// Yaegi: see CONTRIBUTING.md, traps (&p[i] on a pointer to an array).
-	names, kinds := plans[0].names, plans[0].kinds
+	plan := g.loginPlan
 	if c.ActorID != 0 {
 		all[headerActorID] = strconv.FormatInt(c.ActorID, 10)
-		names = plans[1].names
-		kinds = plans[1].kinds
+		plan = g.mintPlan
 	}
+	kinds := plan.kinds
 	flat := make([]string, len(kinds))
 	values := make([][]string, len(kinds))
 	for i, kind := range kinds {
@@ -131,12 +129,14 @@ func headerValues(plans *[2]headerPlan, c *tokens.Claims, actionNames string) ([
 		// share them, and an append downstream must copy, not write here.
 		values[i] = flat[i : i+1 : i+1]
 	}
-	return names, values
+	return plan.names, values
 }
 
 // headerPlan is the identity headers one kind of token sets, in order:
 // their names (shared by every identity, never changed) and the claim
-// each carries.
+// each carries. The gate holds two, by pointer: a plan read out of an
+// array or a struct field is copied whole under Yaegi (CONTRIBUTING.md,
+// the cost model).
 type headerPlan struct {
 	names []string
 	kinds []int
@@ -144,17 +144,17 @@ type headerPlan struct {
 
 // headerPlans returns the plans of a login's token (no actor header) and
 // of a minted one (every header).
-func headerPlans(headers []identityHeader) [2]headerPlan {
-	var plans [2]headerPlan
+func headerPlans(headers []identityHeader) (login, minted *headerPlan) {
+	login, minted = &headerPlan{}, &headerPlan{}
 	for _, h := range headers {
 		if h.kind != headerActorID {
-			plans[0].names = append(plans[0].names, h.name)
-			plans[0].kinds = append(plans[0].kinds, h.kind)
+			login.names = append(login.names, h.name)
+			login.kinds = append(login.kinds, h.kind)
 		}
-		plans[1].names = append(plans[1].names, h.name)
-		plans[1].kinds = append(plans[1].kinds, h.kind)
+		minted.names = append(minted.names, h.name)
+		minted.kinds = append(minted.kinds, h.kind)
 	}
-	return plans
+	return login, minted
 }
 
 // forward removes what scrub removes, sets the identity headers, which

@@ -242,8 +242,8 @@ func TestInterpreterTrapVariadicFuncField(t *testing.T) {
 // the address of an element of an array reached through a pointer
 // (&p[i] with p *[2]T) is refused when the package loads ("cannot take
 // address of"), so the unsafe form cannot be written here. An element of
-// an array value or of a slice is addressable (headerValues copies the
-// plan's fields instead).
+// an array value or of a slice is addressable (the gate holds its two
+// header plans by pointer instead).
 func TestInterpreterTrapAddressInArrayPointer(t *testing.T) {
 	type plan struct{ names []string }
 	var plans [2]plan

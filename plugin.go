@@ -83,7 +83,7 @@ type gate struct {
 	realm                string
 	headers              []identityHeader
 	headerNames          []string        // the headers' canonical names, for the hot path
-	headerPlans          [2]headerPlan   // what a login's and a minted token set (headerValues)
+	loginPlan, mintPlan  *headerPlan     // what a login's and a minted token set (headerValues)
 	drop                 map[string]bool // canonical names removed from forwarded requests
 	forwardAuthorization bool
 	cache                *tokenCache

@@ -26,31 +26,48 @@ var (
 // else the refusal.
 //
 // This is the path-only case, the common one (device routes): the values
-// come from the match, written out per binding rather than through a
-// helper (CONTRIBUTING.md, the cost model). A rule that reads the query or
-// headers goes to checkRequestScope, which may also narrow the query.
+// come from the match, and a binding is there exactly when its value is
+// (permissions.Match), so the scope itself is not read. The membership
+// tests are written out rather than calls to permissions.ContainsID: it
+// runs for every token verified (CONTRIBUTING.md, the cost model). A rule
+// that reads the query or headers goes to checkRequestScope, which may
+// also narrow the query.
 func checkScope(g *gate, r *http.Request, m *permissions.Match, id *identity) *httpError {
 	if !m.LineOnly {
 		return checkRequestScope(g, r, m, id)
 	}
-	if m.Scope.Network.Kind != "" && !permissions.ContainsID(id.claims.NetworkIDs, m.NetworkID) {
+	c := &id.claims
+	if m.NetworkID != "" && !permissions.ContainsID(c.NetworkIDs, m.NetworkID) {
 		return errOutOfScope
 	}
-	if m.Scope.DeviceType.Kind != "" && !permissions.ContainsID(id.claims.DeviceTypeIDs, m.DeviceTypeID) {
+	if m.DeviceTypeID != "" && !permissions.ContainsID(c.DeviceTypeIDs, m.DeviceTypeID) {
 		return errOutOfScope
 	}
-	if m.Scope.Device.Kind != "" {
-		// A listed device is a map index; any other is looked up by
-		// checkDevice.
-		dev, listed := g.staticDevices[m.DeviceID]
-		if !listed {
-			return checkDevice(g, r, m.DeviceID, id)
-		}
-		if !permissions.ContainsID(id.claims.NetworkIDs, dev.NetworkID) || !permissions.ContainsID(id.claims.DeviceTypeIDs, dev.DeviceTypeID) {
-			return errOutOfScope
+	if m.DeviceID == "" {
+		return nil
+	}
+	// A listed device is a map index; any other is looked up by
+	// checkDevice.
+	dev, listed := g.staticDevices[m.DeviceID]
+	if !listed {
+		return checkDevice(g, r, m.DeviceID, id)
+	}
+	in := false
+	for _, n := range c.NetworkIDs {
+		if n == dev.NetworkID || n == permissions.AllIDs {
+			in = true
+			break
 		}
 	}
-	return nil
+	if !in {
+		return errOutOfScope
+	}
+	for _, t := range c.DeviceTypeIDs {
+		if t == dev.DeviceTypeID || t == permissions.AllIDs {
+			return nil
+		}
+	}
+	return errOutOfScope
 }
 
 // checkDevice looks a named device up in the directory: its network and

@@ -117,6 +117,8 @@ type Match struct {
 	// both are plain fields, not methods (CONTRIBUTING.md, the cost model).
 	Scoped, LineOnly bool
 	// The path segments bound by the rule's "path:" scopes; "" otherwise.
+	// A matched segment is never empty, so in a LineOnly match a binding
+	// is there exactly when its value is not "" (TestLineOnlyBindings).
 	NetworkID, DeviceTypeID, DeviceID string
 	// The rule's index and params, not a pointer to it: a rule holds its
 	// Match, and a struct type that leads back to itself through a field

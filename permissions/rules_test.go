@@ -386,3 +386,55 @@ func BenchmarkHasPatternsMiss(b *testing.B) {
 		}
 	}
 }
+
+// TestLineOnlyBindings pins what the request path's scope check relies on
+// (checkScope): in a LineOnly match a binding is there exactly when its
+// value is not "", whatever the path, empty segments included.
+func TestLineOnlyBindings(t *testing.T) {
+	specs, err := permissions.Preset("devicehive")
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs = append([]permissions.RuleSpec{
+		{Path: "/n/{net}/t/{type}/d/{dev}/**", Action: "*", NetworkFrom: "path:net", DeviceTypeFrom: "path:type", DeviceFrom: "path:dev"},
+		{Path: "/x/{dev}", Action: "*", DeviceFrom: "path:dev"},
+		{Path: "/y/*/{net}", Action: "*", NetworkFrom: "path:net"},
+	}, specs...)
+	table, err := permissions.Compile(specs, "rules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := []string{
+		"/n/1/t/2/d/3", "/n/1/t/2/d/3/", "/n/1/t/2/d/3/more", "/n//t/2/d/3", "/n/1/t//d/3", "/n/1/t/2/d/",
+		"/x/d1", "/x/", "/x//", "/y/a/1", "/y//1", "/y/a/",
+		"/device/d1", "/device/", "/device//", "/device/d1/notification/42", "/device//notification/42",
+		"/network/1", "/devicetype/10", "/device", "/", "",
+	}
+	lineOnly := 0
+	for _, path := range paths {
+		for _, method := range []string{"GET", "POST", "PUT", "DELETE"} {
+			m, ok := table.Match(method, path)
+			if !ok || !m.LineOnly {
+				continue
+			}
+			lineOnly++
+			bindings := []struct {
+				name  string
+				bound bool
+				value string
+			}{
+				{"network", m.Scope.Network.Kind != "", m.NetworkID},
+				{"device type", m.Scope.DeviceType.Kind != "", m.DeviceTypeID},
+				{"device", m.Scope.Device.Kind != "", m.DeviceID},
+			}
+			for _, b := range bindings {
+				if b.bound != (b.value != "") {
+					t.Errorf("%s %s: %s binding bound = %v with value %q", method, path, b.name, b.bound, b.value)
+				}
+			}
+		}
+	}
+	if lineOnly < 20 {
+		t.Fatalf("only %d LineOnly matches: the table does not test what it says", lineOnly)
+	}
+}

@@ -22,7 +22,7 @@ func readDeviceHiveClaims(s *Service, mc map[string]any, want Type, c *Claims) e
 	if !ok {
 		return ErrInvalidClaims
 	}
-	now := s.opts.Now()
+	now := s.now()
 	if now.UnixMilli() > expMillis+s.opts.Leeway.Milliseconds() {
 		return ErrExpired
 	}

@@ -18,7 +18,7 @@ import (
 func signWith(s *Service, claims *wireClaims) (string, error) {
 	ks := s.static
 	if ks == nil {
-		ks = s.opts.Keys.Current()
+		ks = s.keys.Current()
 	}
 	k := ks.signing
 	payload, err := json.Marshal(claims)

@@ -121,6 +121,13 @@ type Service struct {
 	leeway int64
 	// maxBytes is opts.MaxTokenBytes, or the largest int for no limit.
 	maxBytes int
+	// The options the request path and the token service read, as fields
+	// of their own: under Yaegi, s.opts.Issuer first copies out the whole
+	// Options struct (CONTRIBUTING.md, the cost model).
+	keys                          KeySource
+	issuer, audience              string
+	now                           func() time.Time
+	accessSeconds, refreshSeconds int64 // the lifetimes, whole seconds
 }
 
 // NewService checks the options and precompiles the parser.
@@ -140,7 +147,9 @@ func NewService(opts Options) (*Service, error) {
 	if opts.DeviceHiveSecret != nil && len(opts.DeviceHiveSecret) < 32 {
 		return nil, fmt.Errorf("deviceHiveSecret: HS256 needs a key of at least 32 bytes, this one decodes to %d", len(opts.DeviceHiveSecret))
 	}
-	s := &Service{opts: opts, leeway: int64(opts.Leeway / time.Second), maxBytes: opts.MaxTokenBytes}
+	s := &Service{opts: opts, leeway: int64(opts.Leeway / time.Second), maxBytes: opts.MaxTokenBytes,
+		keys: opts.Keys, issuer: opts.Issuer, audience: opts.Audience, now: opts.Now,
+		accessSeconds: int64(opts.AccessLifetime / time.Second), refreshSeconds: int64(opts.RefreshLifetime / time.Second)}
 	if s.maxBytes <= 0 {
 		s.maxBytes = math.MaxInt
 	}
@@ -161,7 +170,7 @@ func NewService(opts Options) (*Service, error) {
 
 // SetClock makes the service read the time from now instead of the
 // Options' clock. It exists for tests: call it before the service is used.
-func (s *Service) SetClock(now func() time.Time) { s.opts.Now = now }
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
 // Lifetime returns the default lifetime of a token type.
 func (s *Service) Lifetime(t Type) time.Duration {
@@ -209,7 +218,7 @@ func SignPair(s *Service, access, refresh *Claims) (string, string, error) {
 		return "", "", err
 	}
 	if refresh.ExpiresAt == 0 {
-		refresh.ExpiresAt = access.IssuedAt + int64(s.opts.RefreshLifetime/time.Second)
+		refresh.ExpiresAt = access.IssuedAt + s.refreshSeconds
 	}
 	refresh.Type = Refresh
 	refresh.IssuedAt = access.IssuedAt
@@ -232,16 +241,16 @@ func SignPair(s *Service, access, refresh *Claims) (string, string, error) {
 // prepare completes c for issuing (IssuedAt, ExpiresAt when 0, ID, the
 // normalised scopes) and returns its JWT claims.
 func prepare(s *Service, c *Claims) (*wireClaims, error) {
-	now := s.opts.Now().Unix()
+	now := s.now().Unix()
 	c.IssuedAt = now
-	lifetime := s.opts.RefreshLifetime
+	lifetime := s.refreshSeconds
 	typeName := typeNames[Refresh] // c.Type.String(), without a method call
 	if c.Type == Access {
-		lifetime = s.opts.AccessLifetime
+		lifetime = s.accessSeconds
 		typeName = typeNames[Access]
 	}
 	if c.ExpiresAt == 0 {
-		c.ExpiresAt = now + int64(lifetime/time.Second)
+		c.ExpiresAt = now + lifetime
 	}
 	id, err := NewID()
 	if err != nil {
@@ -257,7 +266,7 @@ func prepare(s *Service, c *Claims) (*wireClaims, error) {
 	}
 
 	claims := &wireClaims{
-		Iss:       s.opts.Issuer,
+		Iss:       s.issuer,
 		Sub:       strconv.FormatInt(c.UserID, 10),
 		Iat:       c.IssuedAt,
 		Exp:       c.ExpiresAt,
@@ -265,7 +274,7 @@ func prepare(s *Service, c *Claims) (*wireClaims, error) {
 		TokenType: typeName,
 		Login:     c.Login,
 		Role:      c.Role,
-		Aud:       s.opts.Audience,
+		Aud:       s.audience,
 		Sid:       c.SessionID,
 		Payload: wirePayload{
 			U:  c.UserID,
@@ -292,7 +301,7 @@ func prepare(s *Service, c *Claims) (*wireClaims, error) {
 // Err* values above. The request path calls VerifyInto.
 func (s *Service) Verify(token string, want Type) (Claims, error) {
 	var c Claims
-	if err := VerifyInto(s, token, want, s.opts.Now().Unix(), &c); err != nil {
+	if err := VerifyInto(s, token, want, s.now().Unix(), &c); err != nil {
 		return Claims{}, err
 	}
 	return c, nil
@@ -315,7 +324,7 @@ func VerifyInto(s *Service, token string, want Type, now int64, c *Claims) error
 	// work does not weigh on this frame (CONTRIBUTING.md, the cost model).
 	ks := s.static
 	if ks == nil {
-		ks = s.opts.Keys.Current()
+		ks = s.keys.Current()
 	}
 	parts := strings.Split(token, ".")
 	v := ks.byHeader[parts[0]]

@@ -76,11 +76,11 @@ func readCanonical(s *Service, raw []byte, want Type, now int64, c *Claims) bool
 	// back: the bytes then match only if the payload said the same (the
 	// issuer, the audience, the type twice, and the user id as sub).
 	p := &w.Payload
-	if s.opts.Issuer != "" {
-		w.Iss = s.opts.Issuer
+	if s.issuer != "" {
+		w.Iss = s.issuer
 	}
-	if s.opts.Audience != "" {
-		w.Aud = s.opts.Audience
+	if s.audience != "" {
+		w.Aud = s.audience
 	}
 	w.TokenType = typeNames[want]
 	p.T = int64(want)
