@@ -226,7 +226,7 @@ func internalGate(t *testing.T, cfg *Config, next http.Handler, n int) (*gate, [
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := h.(*gate)
+	g, _ := gateOf(h)
 	var tokens []string
 	for i := 0; i < n; i++ {
 		p, err := g.loginFrom(httptest.NewRequest(http.MethodPost, "/token", nil), map[string]any{"login": "alice", "password": "alice-pass"}, "login")
@@ -344,7 +344,7 @@ func TestMemoSkipsDecisionsOfReloadedState(t *testing.T) {
 	}
 	clock := testclock.New(start)
 	SetClock(h, clock.Now)
-	g := h.(*gate)
+	g, _ := gateOf(h)
 	p, err := g.loginFrom(httptest.NewRequest(http.MethodPost, "/token", nil), map[string]any{"login": "alice", "password": "alice-pass"}, "login")
 	if err != nil {
 		t.Fatal(err)

@@ -19,14 +19,15 @@ import (
 // its own, called only when needed (CONTRIBUTING.md, rules for the request
 // path).
 func guard(g *gate, w http.ResponseWriter, r *http.Request) {
-	if strings.Contains(r.URL.Path, "/.") && hasDotSegment(r.URL.Path) {
+	path := r.URL.Path // each r.URL.Path costs a slot (CONTRIBUTING.md, the cost model)
+	if strings.Contains(path, "/.") && hasDotSegment(path) {
 		refuse(g, w, fromVerify, errDotSegment)
 		return
 	}
 	// The map index before the call: most requests are for no public path
-	// (CONTRIBUTING.md, the cost model).
-	if (g.allowPreflight || (g.public != nil && (g.publicPatterns || g.publicExact[r.URL.Path] != 0))) &&
-		passesUnauthenticated(g, r) {
+	// (CONTRIBUTING.md, the cost model). publicExact and publicPatterns are
+	// nil and false when there are no public paths.
+	if (g.allowPreflight || g.publicPatterns || g.publicExact[path] != 0) && passesUnauthenticated(g, r) {
 		passUnauthenticated(g, w, r)
 		return
 	}
@@ -42,7 +43,7 @@ func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 	}
 	action := g.defaultAction
 	var m permissions.Match
-	matched := permissions.MatchRequest(g.rules, r.Method, r.URL.Path, &m)
+	matched := permissions.MatchRequest(g.rules, r.Method, path, &m)
 	if matched {
 		action = m.Action
 	}

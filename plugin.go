@@ -103,7 +103,34 @@ func New(_ context.Context, next http.Handler, config *Config, name string) (htt
 	if err != nil {
 		return nil, fmt.Errorf("tokengate %q: %w", name, err)
 	}
+	if g.memo == nil {
+		return &unmemoised{g: g}, nil
+	}
 	return g, nil
+}
+
+// unmemoised is the middleware when decisions are not memoised (cacheTTL
+// 0s, a cookie or a query token): its ServeHTTP goes straight to serve,
+// without the frame and the read lock of a memo lookup that could find
+// nothing (CONTRIBUTING.md, the cost model).
+type unmemoised struct{ g *gate }
+
+func (u *unmemoised) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	serve(u.g, w, r)
+}
+
+// gateOf returns the gate of a middleware New built.
+//
+// Two assertions, not a type switch: on the interpreter's wrapper of a
+// handler (CONTRIBUTING.md, traps) a type switch matches no case.
+func gateOf(h http.Handler) (*gate, bool) {
+	if g, ok := h.(*gate); ok {
+		return g, true
+	}
+	if u, ok := h.(*unmemoised); ok {
+		return u.g, true
+	}
+	return nil, false
 }
 
 // SetClock makes the middleware h, built by New, read the time from now
@@ -116,7 +143,7 @@ func New(_ context.Context, next http.Handler, config *Config, name string) (htt
 // A function, not a method reached through an interface.
 // Yaegi: see CONTRIBUTING.md, traps (the handler New returns).
 func SetClock(h http.Handler, now func() time.Time) bool {
-	g, ok := h.(*gate)
+	g, ok := gateOf(h)
 	if !ok {
 		return false
 	}

@@ -3,6 +3,7 @@ package permissions
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 )
@@ -96,9 +97,12 @@ type rule struct {
 	methods uint16   // bits of methodBit; 0 for every method
 	lits    []string // one per segment; "" matches any non-empty segment
 	prefix  bool     // the template ended in "**"
-	action  Action
-	params  map[string]int // param name -> segment index
-	scope   Scope
+	// The segment counts a matching path may have: len(lits), and no
+	// more unless prefix (MatchRequest tests them as two numbers).
+	minSegs, maxSegs int
+	action           Action
+	params           map[string]int // param name -> segment index
+	scope            Scope
 	// Segment indexes of path-bound scopes, -1 when not path-bound.
 	networkSeg, deviceTypeSeg, deviceSeg int
 	scoped, lineOnly                     bool
@@ -340,6 +344,11 @@ func compileRule(i int, spec RuleSpec) (*rule, error) {
 			r.lits = append(r.lits, part)
 		}
 	}
+	r.minSegs = len(r.lits)
+	r.maxSegs = r.minSegs
+	if r.prefix {
+		r.maxSegs = math.MaxInt
+	}
 	if err = compileScope(r, spec); err != nil {
 		return nil, err
 	}
@@ -496,7 +505,7 @@ func MatchRequest(t *Table, method, path string, m *Match) bool {
 	}
 	bit := methodBits[method]
 	for _, r := range candidates {
-		if n < len(r.lits) || (!r.prefix && n != len(r.lits)) || (r.methods != 0 && r.methods&bit == 0) {
+		if n < r.minSegs || n > r.maxSegs || (r.methods != 0 && r.methods&bit == 0) {
 			continue
 		}
 		matched := true
