@@ -44,6 +44,9 @@ func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 	action := g.defaultAction
 	var m permissions.Match
 	matched := permissions.MatchRequest(g.rules, r.Method, path, &m)
+	if !matched {
+		matched = matchWithoutTrailingSlash(g, r.Method, path, &m)
+	}
 	if matched {
 		action = m.Action
 	}
@@ -304,14 +307,32 @@ func holderState(u *users.User, required bool, who string) error {
 
 // hasDotSegment reports whether a path holds a "." or ".." segment, which
 // would let the rule seen here differ from the route the backend serves.
+// A segment's ";" parameters do not count: servlet containers (Tomcat,
+// Jetty) drop them before they resolve dot segments, so "..;x" is "..".
 func hasDotSegment(path string) bool {
 	if !strings.Contains(path, "/.") {
 		return false
 	}
 	for _, seg := range strings.Split(path, "/") {
+		if i := strings.IndexByte(seg, ';'); i >= 0 {
+			seg = seg[:i]
+		}
 		if seg == "." || seg == ".." {
 			return true
 		}
 	}
 	return false
+}
+
+// matchWithoutTrailingSlash matches a path no rule matched by the rule of
+// the same path without its trailing slashes, if any: JAX-RS (DeviceHive's
+// own server) and many other frameworks serve /device/d1/ as /device/d1,
+// which must not fall to defaultAction, a weaker check. It runs only for
+// requests no rule matched.
+func matchWithoutTrailingSlash(g *gate, method, path string, m *permissions.Match) bool {
+	trimmed := strings.TrimRight(path, "/")
+	if trimmed == path || trimmed == "" {
+		return false
+	}
+	return permissions.MatchRequest(g.rules, method, trimmed, m)
 }

@@ -85,6 +85,10 @@ func TestGuardRejects(t *testing.T) {
 		{desc: "wrong action", path: "/network", header: []string{"Authorization", "Bearer " + access}, code: 403, message: "Access is denied"},
 		{desc: "unmatched route denied", path: "/metrics", header: []string{"Authorization", "Bearer " + access}, code: 403, message: "Access is denied"},
 		{desc: "dot segments", path: "/device/d1/../../user", header: []string{"Authorization", "Bearer " + access}, code: 400},
+		// A servlet container drops ";params" before it resolves dot
+		// segments: d1's rule must not serve d3.
+		{desc: "dot segments with parameters", path: "/device/d1/command/..;/..;/d3/command", header: []string{"Authorization", "Bearer " + access}, code: 400},
+		{desc: "dot segment with parameters after a public path", path: "/docs/..;x/device/d3", code: 400},
 	}
 	for _, test := range tests {
 		t.Run(test.desc, func(t *testing.T) {
@@ -335,4 +339,37 @@ func TestMemoRequestLineIsExact(t *testing.T) {
 // query token is accepted on by default.
 func webSocket(access string) []string {
 	return []string{"Upgrade", "websocket", "Connection", "keep-alive, Upgrade", "X-Access-Length", strconv.Itoa(len(access))}
+}
+
+// TestGuardTrailingSlash: a path that only trailing slashes keep from a
+// rule is checked by that rule, not by defaultAction: frameworks such as
+// JAX-RS serve /device/d1/ as /device/d1.
+func TestGuardTrailingSlash(t *testing.T) {
+	cfg := guardConfig()
+	cfg.DefaultAction = "GetCurrentUser"
+	h, next := newHandler(t, cfg)
+	alice, _ := login(t, h, "alice") // networks 1 and 2
+	bob, _ := login(t, h, "bob")     // network 3
+	tests := []struct {
+		desc, method, path, token string
+		code                      int
+	}{
+		{"out of scope without the slash", "DELETE", "/device/d1", bob, 403},
+		{"out of scope with the slash", "DELETE", "/device/d1/", bob, 403},
+		{"out of scope with two slashes", "GET", "/device/d1//", bob, 403},
+		{"in scope with the slash", "GET", "/device/d1/", alice, 418},
+		{"unmatched either way: defaultAction", "GET", "/nothing/here/", alice, 418},
+	}
+	for _, test := range tests {
+		t.Run(test.desc, func(t *testing.T) {
+			next.called = false
+			res := doMulti(t, h, test.method, test.path, "Authorization", "Bearer "+test.token)
+			if res.code != test.code {
+				t.Fatalf("%s %s = %d, want %d: %s", test.method, test.path, res.code, test.code, res.raw)
+			}
+			if next.called != (test.code == 418) {
+				t.Fatalf("backend called = %v", next.called)
+			}
+		})
+	}
 }
