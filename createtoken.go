@@ -52,7 +52,14 @@ func (g *gate) mint(r *http.Request, body map[string]any) (pair, error) {
 	if err != nil {
 		return pair{}, err
 	}
+	// The minter is the caller, or the minter of the caller's own token
+	// when that was minted: a minted token minting for its user must not
+	// record the user as minter, which would hide who minted it and
+	// outlive that minter being disabled or removed.
 	claims.ActorID = caller.claims.UserID
+	if caller.claims.ActorID != 0 {
+		claims.ActorID = caller.claims.ActorID
+	}
 	now := g.now()
 	accessExp, err := expiryField(body, "expiration", now, g.createMaxAccess, g.createMaxAccess)
 	if err != nil {

@@ -149,3 +149,57 @@ func TestCreateMessage(t *testing.T) {
 		})
 	}
 }
+
+// TestMintedTokenKeepsItsMinter: a minted token holding ManageToken mints
+// for its own user in its minter's name, not its user's, so that the
+// minter's being disabled ends both tokens, and the backend and the audit
+// trail see who really minted them.
+func TestMintedTokenKeepsItsMinter(t *testing.T) {
+	const minterActions = `["GetDevice","ManageToken","ManageUser"]`
+	file := newUsersFile(t)
+	file.write(
+		user("10", "minter", "active", minterActions, `["1","2"]`),
+		user("11", "holder", "active", `["GetDevice","ManageToken"]`, `["1","2","3"]`),
+	)
+	cfg := sessionConfig(t)
+	cfg.UsersFile = file.path
+	cfg.UsersFileCheckInterval = "1s"
+	h, next := newHandler(t, cfg)
+	clock := withClock(t, h)
+	res := do(t, h, "POST", "/token", `{"login":"minter","password":"alice-pass"}`)
+	if res.code != 201 {
+		t.Fatalf("login: %d %s", res.code, res.raw)
+	}
+	res = do(t, h, "POST", "/token/create", `{"userId":11}`, "Authorization", "Bearer "+res.str("accessToken"))
+	if res.code != 201 {
+		t.Fatalf("mint for holder: %d %s", res.code, res.raw)
+	}
+	forHolder := res.str("accessToken")
+	res = do(t, h, "POST", "/token/create", `{"userId":11}`, "Authorization", "Bearer "+forHolder)
+	if res.code != 201 {
+		t.Fatalf("mint again with the minted token: %d %s", res.code, res.raw)
+	}
+	again, againRefresh := res.str("accessToken"), res.str("refreshToken")
+	for _, token := range []string{forHolder, again, againRefresh} {
+		if act, _ := payloadOf(t, token)["act"].(map[string]any); act["sub"] != "10" {
+			t.Fatalf("act = %v, want the minter, 10", act)
+		}
+	}
+	if got := doMulti(t, h, "GET", "/device/d1", "Authorization", "Bearer "+again); got.code != 418 || next.header.Get("X-Auth-Actor-Id") != "10" {
+		t.Fatalf("guard: %d, actor header %q, want 418 and 10", got.code, next.header.Get("X-Auth-Actor-Id"))
+	}
+
+	file.write(
+		user("10", "minter", "disabled", minterActions, `["1","2"]`),
+		user("11", "holder", "active", `["GetDevice","ManageToken"]`, `["1","2","3"]`),
+	)
+	clock.Add(1100 * time.Millisecond)
+	for _, token := range []string{forHolder, again} {
+		if got := doMulti(t, h, "GET", "/device/d1", "Authorization", "Bearer "+token); got.code != 401 {
+			t.Errorf("a token minted by a disabled minter: %d, want 401", got.code)
+		}
+	}
+	if res := do(t, h, "POST", "/token/refresh", `{"refreshToken":"`+againRefresh+`"}`); res.code != 401 {
+		t.Errorf("its refresh token: %d, want 401", res.code)
+	}
+}
