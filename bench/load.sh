@@ -29,6 +29,14 @@
 # plugin in the same Traefik (cached, verify and refresh routes), so that a
 # change is measured against its parent in one run.
 #
+# PEERS=<dir> also measures the peer plugins on the verify route's token,
+# each verifying every request (HS256, the same secret) and setting six
+# identity headers from its claims, as tokengate sets six: <dir> is a local
+# plugins' source tree holding github.com/agilezebra/jwt-middleware
+# (v1.4.1) and github.com/traefik-plugins/traefik-jwt-plugin (v0.10.0)
+# checked out (bench/README.md, peer plugins). Neither is part of this
+# repository.
+#
 # Last, it sends MEMORY_TOKENS (default 200000) distinct valid tokens, each
 # once, to the cached route (bench/mint signs them) and reports Traefik's
 # resident memory before and after: more tokens than the claims cache and
@@ -85,6 +93,25 @@ if [ -n "$before" ]; then
   # Traefik calls <last element of the module path>.New.
   sed -i 's/^package tokengate$/package before/' "$dir"/*.go
 fi
+secret=bench-only-secret-0123456789abcdef-0123456789
+peers=${PEERS:-}
+agilezebra=github.com/agilezebra/jwt-middleware
+jwtplugin=github.com/traefik-plugins/traefik-jwt-plugin
+if [ -n "$peers" ]; then
+  for peer in $agilezebra $jwtplugin; do
+    [ -f "$peers/$peer/.traefik.yml" ] || { echo "load.sh: PEERS: no $peers/$peer (bench/README.md, peer plugins)" >&2; exit 1; }
+    mkdir -p "$work/plugins-local/src/$(dirname "$peer")"
+    cp -r "$peers/$peer" "$work/plugins-local/src/$peer"
+    rm -rf "$work/plugins-local/src/$peer/.git"
+  done
+  # traefik-jwt-plugin takes an HMAC key only from a JWKS URL: the same
+  # secret as an "oct" key, served from a file on loopback.
+  jwks_port=$(free_port)
+  mkdir -p "$work/jwks"
+  k=$(printf %s "$secret" | base64 -w0 | tr '+/' '-_' | tr -d =)
+  echo "{\"keys\":[{\"kty\":\"oct\",\"kid\":\"bench\",\"alg\":\"HS256\",\"k\":\"$k\"}]}" >"$work/jwks/jwks.json"
+  python3 -m http.server "$jwks_port" --bind 127.0.0.1 --directory "$work/jwks" >/dev/null 2>&1 & pids+=($!)
+fi
 redis_port=
 if command -v redis-server >/dev/null; then
   redis_port=$(free_port)
@@ -104,11 +131,12 @@ experimental:
   localPlugins:
     tokengate: {moduleName: "$module"}
 $([ -n "$before" ] && echo "    before: {moduleName: \"$before_module\"}")
+$([ -n "$peers" ] && echo "    agilezebra: {moduleName: \"$agilezebra\"}")
+$([ -n "$peers" ] && echo "    jwtplugin: {moduleName: \"$jwtplugin\"}")
     noop: {moduleName: github.com/tokengate/noop}
     lookup: {moduleName: github.com/tokengate/lookup}
 YAML
 
-secret=bench-only-secret-0123456789abcdef-0123456789
 gate_config() { # $1: cacheTTL, $2: plugin name (default tokengate), $3: extra option lines, $4: keys
   cat <<YAML
         ${2:-tokengate}:
@@ -144,6 +172,11 @@ $([ -n "$before" ] && cat <<ROUTES
     cached-before: {rule: "Host(\`cached-before.bench\`)", service: backend, middlewares: [cached-before]}
     verify-before: {rule: "Host(\`verify-before.bench\`)", service: backend, middlewares: [verify-before]}
     refresh-before: {rule: "Host(\`refresh-before.bench\`)", service: backend, middlewares: [refresh-before]}
+ROUTES
+)
+$([ -n "$peers" ] && cat <<ROUTES
+    peer-agilezebra: {rule: "Host(\`peer-agilezebra.bench\`)", service: backend, middlewares: [peer-agilezebra]}
+    peer-jwtplugin: {rule: "Host(\`peer-jwtplugin.bench\`)", service: backend, middlewares: [peer-jwtplugin]}
 ROUTES
 )
   middlewares:
@@ -202,6 +235,25 @@ $(gate_config 0s before)
 $(gate_config 5m before)
 MW
 )
+$([ -n "$peers" ] && cat <<MW
+    peer-agilezebra:
+      plugin:
+        agilezebra:
+          secret: "$secret"
+          validMethods: [HS256]
+          require: {iss: tokengate}
+          headerMap: {X-Auth-User-Id: sub, X-Auth-Login: login, X-Auth-Role: role, X-Auth-Token-Id: jti, X-Auth-Issuer: iss, X-Auth-Token-Type: token_type}
+          removeMissingHeaders: true
+          cookieName: ""
+    peer-jwtplugin:
+      plugin:
+        jwtplugin:
+          Keys: ["http://127.0.0.1:$jwks_port/jwks.json"]
+          Alg: HS256
+          PayloadFields: [exp]
+          JwtHeaders: {X-Auth-User-Id: sub, X-Auth-Login: login, X-Auth-Role: role, X-Auth-Token-Id: jti, X-Auth-Issuer: iss, X-Auth-Token-Type: token_type}
+MW
+)
   services:
     backend: {loadBalancer: {servers: [{url: "http://127.0.0.1:$api"}]}}
 YAML
@@ -225,6 +277,7 @@ for alg in rs256 es256 eddsa; do
 done
 routes="plain headers noop lookup cached verify verify-rs256 verify-es256 verify-eddsa forged garbage"
 [ -n "$before" ] && routes="$routes cached-before verify-before"
+[ -n "$peers" ] && routes="$routes peer-agilezebra peer-jwtplugin"
 token_routes="refresh rotate"
 [ -n "$redis_port" ] && token_routes="$token_routes rotate-redis"
 [ -n "$before" ] && token_routes="$token_routes refresh-before"
@@ -304,6 +357,8 @@ label() {
     garbage) echo "tokengate, a flood of garbage tokens (not a JWT, all distinct)" ;;
     cached-before) echo "tokengate $before, cached decision" ;;
     verify-before) echo "tokengate $before, every token verified" ;;
+    peer-agilezebra) echo "agilezebra/jwt-middleware $(git -C "$peers/$agilezebra" describe --tags 2>/dev/null), every token verified" ;;
+    peer-jwtplugin) echo "traefik-jwt-plugin $(git -C "$peers/$jwtplugin" describe --tags 2>/dev/null), every token verified" ;;
     refresh) echo "refresh, rotation off (memory store)" ;;
     rotate) echo "refresh, rotation on, memory store" ;;
     rotate-redis) echo "refresh, rotation on, Redis store" ;;

@@ -1,7 +1,6 @@
 package tokens
 
 import (
-	"crypto/hmac"
 	"encoding/json"
 	"fmt"
 )
@@ -37,32 +36,10 @@ func signWith(s *Service, claims *wireClaims) (string, error) {
 	return signing + "." + strictBase64.EncodeToString(sig), nil
 }
 
-// checkSignature checks the signature segment sig of the token part signed
-// (header.payload): ErrMalformed when it is not strict base64url,
-// ErrSignature when it does not verify with k.
-//
-// HS* signatures are checked with crypto/hmac here, as golang-jwt's
-// SigningMethodHMAC.Verify does; the other algorithms by golang-jwt's
-// signing method.
-func checkSignature(k *Key, signed, sig string) error {
-	raw, err := strictBase64.DecodeString(sig)
-	if err != nil {
-		return ErrMalformed
-	}
-	if k.mac == nil {
-		return checkPublicKeySignature(k, signed, raw)
-	}
-	mac := hmac.New(k.mac, k.macKey)
-	mac.Write([]byte(signed))
-	if !hmac.Equal(raw, mac.Sum(nil)) {
-		return ErrSignature
-	}
-	return nil
-}
-
-// checkPublicKeySignature is checkSignature for the RS*, PS*, ES* and
-// EdDSA keys, in a frame of its own: HS256's checks do not pay for it
-// (CONTRIBUTING.md, the cost model).
+// checkPublicKeySignature checks the signature of a token signed with an
+// RS*, PS*, ES* or EdDSA key (VerifyInto checks HS* itself), in a frame of
+// its own: HS256's checks do not pay for it (CONTRIBUTING.md, the cost
+// model).
 func checkPublicKeySignature(k *Key, signed string, raw []byte) error {
 	if k.lowS && highS(raw) {
 		return ErrSignature // the twin of a low-s signature: see ecdsa.go
