@@ -17,7 +17,7 @@ var (
 	errBoundTwice  = &httpError{status: http.StatusBadRequest, msg: "a parameter or header the route is bound to appears more than once"}
 	errQuerySyntax = &httpError{
 		status: http.StatusBadRequest,
-		msg:    "the query is malformed (a ';' or a bad %-escape): the gate and the backend could read it differently",
+		msg:    "the query is malformed (a ';', a '#' or a bad %-escape): the gate and the backend could read it differently",
 	}
 )
 
@@ -90,14 +90,20 @@ func checkDevice(g *gate, r *http.Request, deviceID string, id *identity) *httpE
 // checkRequestScope enforces bindings of any kind, for rules that read the
 // query or headers (never memoised: see remember). The query is parsed once
 // and strictly: a query Go's parser only partly understands (a ';', a bad
-// %-escape) is refused, since a backend might read the skipped part. When
+// %-escape) is refused, since a backend might read the skipped part, and so
+// is a '#', which Go keeps in the query but an RFC 3986 backend reads as the
+// start of a fragment, dropping what follows (the narrowing included). When
 // every check passes, the ids of ",narrow" bindings the request did not name
 // are added to the query.
 func checkRequestScope(g *gate, r *http.Request, m *permissions.Match, id *identity) *httpError {
 	var q url.Values
 	if isQuery(m.Scope.Network) || isQuery(m.Scope.DeviceType) || isQuery(m.Scope.Device) {
+		raw := r.URL.RawQuery
+		if strings.Contains(raw, "#") {
+			return errQuerySyntax
+		}
 		var err error
-		if q, err = url.ParseQuery(r.URL.RawQuery); err != nil {
+		if q, err = url.ParseQuery(raw); err != nil {
 			return errQuerySyntax
 		}
 	}

@@ -1,6 +1,7 @@
 package tokengate_test
 
 import (
+	"bufio"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -171,6 +172,46 @@ func TestDeviceDirectoryLookup(t *testing.T) {
 			}
 			if test.code == 503 && !strings.Contains(res.str("message"), "unavailable") {
 				t.Fatalf("message = %q", res.str("message"))
+			}
+		})
+	}
+}
+
+// TestScopeQueryFragment: a '#' in the query of a route bound to the query
+// is refused. Go's server keeps it in the query, and an RFC 3986 backend
+// (Jetty, Express, WSGI) reads the rest as a fragment: the ids the gate
+// added, or the device it checked, would never reach it.
+func TestScopeQueryFragment(t *testing.T) {
+	const poll = "/device/notification/poll"
+	req, err := http.ReadRequest(bufio.NewReader(strings.NewReader("GET " + poll + "?x=# HTTP/1.1\r\nHost: gw\r\n\r\n")))
+	if err != nil || req.URL.RawQuery != "x=#" {
+		t.Fatalf("Go's server reads the request line otherwise: %v, query %q", err, req.URL.RawQuery)
+	}
+	h, next := newHandler(t, guardConfig())
+	alice, _ := login(t, h, "alice")
+	bob, _ := login(t, h, "bob")
+	tests := []struct {
+		token  string
+		target string
+	}{
+		{alice, poll + "?x=#"}, // networkIds=1,2 would follow the '#'
+		{alice, poll + "?deviceId=d1&x=#"},
+		{bob, "/device?name=x#"}, // networkId=3&deviceTypeId=10
+		{bob, "/device/command/poll?waitTimeout=0#"},
+		{bob, "/device?networkId=3&name=%23"}, // an escaped '#' is data: control
+	}
+	for _, test := range tests {
+		t.Run(test.target, func(t *testing.T) {
+			*next = backend{}
+			res := doMulti(t, h, "GET", test.target, "Authorization", "Bearer "+test.token)
+			if !strings.Contains(test.target, "#") {
+				if res.code != 418 {
+					t.Fatalf("status = %d, want 418: %s", res.code, res.raw)
+				}
+				return
+			}
+			if res.code != 400 || next.called || !strings.Contains(res.str("message"), "'#'") {
+				t.Fatalf("status = %d (backend called: %v, forwarded %q), want 400: %s", res.code, next.called, next.url, res.raw)
 			}
 		})
 	}
