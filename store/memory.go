@@ -140,7 +140,9 @@ func (m *Memory) Spend(ctx context.Context, s Spend) (Outcome, error) {
 		rec.rot = s.Now
 		return Granted, nil
 	}
-	if s.Presented == rec.prev && s.Now-rec.rot <= s.Grace {
+	// A retry needs a grace, and falls within it on either side of the
+	// rotation: a replica whose clock is behind sees it in its future.
+	if s.Presented == rec.prev && s.Grace > 0 && s.Now-rec.rot <= s.Grace && rec.rot-s.Now <= s.Grace {
 		rec.cur = s.Next // the grace runs from the first rotation, not from this one
 		return Retried, nil
 	}

@@ -74,7 +74,10 @@ if presented == h[1] then
   redis.call('PEXPIREAT', sk, num(exp * 1000))
   return {0}
 end
-if presented == h[2] and now - (tonumber(h[3]) or 0) <= grace then
+-- a retry needs a grace, and falls within it on either side of the
+-- rotation (a replica whose clock is behind sees it in its future)
+local since = now - (tonumber(h[3]) or 0)
+if presented == h[2] and grace > 0 and since <= grace and -since <= grace then
   redis.call('HSET', sk, 'cur', nxt, 'exp', num(exp))
   redis.call('PEXPIREAT', sk, num(exp * 1000))
   return {1}

@@ -37,7 +37,7 @@ type Spend struct {
 	// only tells whether the session still stands.
 	Next    string
 	Now     int64 // Unix milliseconds
-	Grace   int64 // milliseconds during which the immediately previous token may be presented again
+	Grace   int64 // milliseconds either side of its rotation during which the immediately previous token may be presented again; 0: never
 	Expires int64 // Unix seconds: exp of the Next token (the record lives until then)
 }
 

@@ -81,6 +81,7 @@ func findSession(list []store.Revocation, sid string) (store.Revocation, bool) {
 
 func testStore(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("rotation", func(t *testing.T) { testRotation(t, newStore) })
+	t.Run("grace bounds", func(t *testing.T) { testGraceBounds(t, newStore) })
 	t.Run("rotation off", func(t *testing.T) { testRotationOff(t, newStore) })
 	t.Run("unknown session adopted", func(t *testing.T) { testAdoption(t, newStore) })
 	t.Run("revoke by user", func(t *testing.T) { testRevokeUser(t, newStore) })
@@ -157,6 +158,44 @@ func testRotation(t *testing.T, newStore func(t *testing.T) store.Store) {
 			}
 			if ok && (r.UserID != 7 || r.Expires < exp || r.Before != 0 || r.At <= 0) {
 				t.Fatalf("revocation %+v: want UserID 7, Expires >= %d, Before 0, At set", r, exp)
+			}
+		})
+	}
+}
+
+// testGraceBounds: the previous token is a retry only with a grace, and
+// only within it on either side of the rotation (a replica whose clock is
+// behind sees the rotation in its future).
+func testGraceBounds(t *testing.T, newStore func(t *testing.T) store.Store) {
+	tests := []struct {
+		name  string
+		grace int64
+		after int64 // ms from the rotation to the retry
+		want  store.Outcome
+	}{
+		{"no grace, same millisecond", 0, 0, store.Reused},
+		{"no grace, clock behind", 0, -20, store.Reused},
+		{"no grace, clock an hour behind", 0, -hour * 1000, store.Reused},
+		{"grace, same millisecond", 5000, 0, store.Retried},
+		{"grace, at its end", 5000, 5000, store.Retried},
+		{"grace, past its end", 5000, 5001, store.Reused},
+		{"grace, clock behind within it", 5000, -5000, store.Retried},
+		{"grace, clock behind by more", 5000, -5001, store.Reused},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := newStore(t)
+			base := nowMS()
+			exp := base/1000 + hour
+			start(t, st, store.Session{ID: "sid-g", UserID: 7, RefreshID: "r0", Expires: exp})
+			sp := store.Spend{Session: "sid-g", UserID: 7, Presented: "r0", Next: "r1", Now: base, Grace: tt.grace, Expires: exp}
+			if got := spend(t, st, sp); got != store.Granted {
+				t.Fatalf("rotation: got %s, want Granted", outcomeName(got))
+			}
+			sp.Next, sp.Now = "r2", base+tt.after
+			if got := spend(t, st, sp); got != tt.want {
+				t.Fatalf("r0 again %+dms after its rotation, grace %dms: got %s, want %s",
+					tt.after, tt.grace, outcomeName(got), outcomeName(tt.want))
 			}
 		})
 	}
