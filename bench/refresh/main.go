@@ -1,7 +1,8 @@
 // Command refresh measures the token service's refresh (and login) rate
-// through Traefik: each of -c workers logs in once, then refreshes in a
-// loop for -d; with -rotate it follows the rotated refresh token, as a
-// client must. It prints "<successes/s> <failures>".
+// through Traefik: each of -c workers logs in once, and once all have, the
+// clock starts and each refreshes in a loop for -d; with -rotate it
+// follows the rotated refresh token, as a client must. It prints
+// "<successes/s> <failures>".
 //
 //	go run ./bench/refresh -url http://127.0.0.1:8080 -host refresh.bench -c 16 -d 5s [-rotate] [-login]
 package main
@@ -68,14 +69,22 @@ func main() {
 	}
 	loginBody := fmt.Sprintf(`{"login":%q,"password":%q}`, *user, *user+"-pass")
 
+	// Every client logs in first (more simultaneous logins of one login
+	// than the throttle's free attempts wait out their 429s); the clock
+	// starts once all have, so that the rate counts only the measured
+	// loop, whoever waited.
 	var ok, failed int64
-	var wg sync.WaitGroup
-	deadline := time.Now().Add(*duration)
+	var ready, wg sync.WaitGroup
+	start := make(chan struct{})
+	var deadline time.Time // written before start is closed
 	for i := 0; i < *workers; i++ {
+		ready.Add(1)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out, code, err := loginWithBackoff(post, loginBody, deadline)
+			out, code, err := loginWithBackoff(post, loginBody, time.Now().Add(time.Minute))
+			ready.Done()
+			<-start
 			if err != nil || code != http.StatusCreated {
 				log.Printf("login: %d %v %v", code, err, out)
 				atomic.AddInt64(&failed, 1)
@@ -99,6 +108,9 @@ func main() {
 			}
 		}()
 	}
+	ready.Wait()
+	deadline = time.Now().Add(*duration)
+	close(start)
 	wg.Wait()
 	fmt.Printf("%.0f %d\n", float64(ok)/duration.Seconds(), failed)
 	if ok == 0 {
