@@ -411,15 +411,21 @@ func within(c *tokens.Claims, u *users.User) {
 
 // rotateRefresh spends the presented refresh token for a new one of the same
 // session and expiry. A spent token presented again revokes the session,
-// except the immediately previous one within the reuse grace.
+// except the immediately previous one within the reuse grace. The token is
+// refused from its exp on, without the leeway the verifier allows.
 func rotateRefresh(g *gate, rc, claims *tokens.Claims) (pair, error) {
+	now := g.now()
+	if now.Unix() >= rc.ExpiresAt {
+		// No leeway: the store forgets the session at this exp, and would
+		// adopt a spent token presented after it as a session it never saw.
+		return pair{}, tokens.ErrExpired
+	}
 	next := *claims
 	next.ExpiresAt = rc.ExpiresAt // rotation never lengthens a session
 	access, refresh, err := tokens.SignPair(g.tokens, claims, &next)
 	if err != nil {
 		return pair{}, err
 	}
-	now := g.now()
 	outcome, err := g.view.store.Spend(context.Background(), store.Spend{
 		Session: rc.SessionID, UserID: rc.UserID, Presented: rc.ID, Next: next.ID,
 		Now: now.UnixNano() / int64(time.Millisecond), Grace: g.reuseGrace.Milliseconds(), Expires: next.ExpiresAt,

@@ -331,3 +331,37 @@ func TestStoreConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestSpentRefreshRefusedAtExp: with rotation on, a refresh token is
+// refused from its exp on, without the leeway. The store forgets a session
+// at that exp, and a spent token presented in the leeway after it would be
+// taken for one of a session it never saw (adopted) and exchanged again.
+func TestSpentRefreshRefusedAtExp(t *testing.T) {
+	cfg := sessionConfig(t)
+	cfg.RefreshRotation = true
+	cfg.RefreshTokenLifetime = "10m"
+	h, _ := newHandler(t, cfg)
+	clock := withClock(t, h)
+	_, r0 := login(t, h, "alice")
+	res := refreshWith(t, h, r0)
+	if res.code != 201 {
+		t.Fatalf("rotate: %d %s", res.code, res.raw)
+	}
+	r1 := res.str("refreshToken")
+	clock.Add(10*time.Minute - 2*time.Second) // the last seconds of the session
+	res = refreshWith(t, h, r1)
+	if res.code != 201 {
+		t.Fatalf("rotate before exp: %d %s", res.code, res.raw)
+	}
+	r2 := res.str("refreshToken")
+	clock.Add(2 * time.Second) // at exp
+	if res := refreshWith(t, h, r2); res.code != 401 || res.str("message") != "token has expired" {
+		t.Fatalf("current token at exp: %d %s, want 401 token has expired", res.code, res.raw)
+	}
+	clock.Add(10 * time.Second) // past exp, inside the 30s leeway
+	for _, spent := range []string{r0, r1} {
+		if res := refreshWith(t, h, spent); res.code != 401 || res.str("message") != "token has expired" {
+			t.Fatalf("spent token after exp: %d %s, want 401 token has expired", res.code, res.raw)
+		}
+	}
+}
