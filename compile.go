@@ -146,6 +146,7 @@ func (g *gate) compileGuard(config *Config) error {
 		return err
 	}
 	g.rules = rules
+	g.boundSpellings = boundSpellings(specs)
 	if g.devices, err = deviceDirectory(config.DeviceDirectory); err != nil {
 		return fmt.Errorf("deviceDirectory.%w", err)
 	}
@@ -194,6 +195,31 @@ func (g *gate) compileGuard(config *Config) error {
 		seen[h.name] = true
 	}
 	return nil
+}
+
+// boundSpellings maps the canonical name of each header a rule binds to
+// its other spellings with "_" for "-" (canonical), which boundValue
+// refuses. specs are valid: permissions.Compile read them.
+func boundSpellings(specs []permissions.RuleSpec) map[string][]string {
+	out := map[string][]string{}
+	for _, spec := range specs {
+		for _, from := range []string{spec.NetworkFrom, spec.DeviceTypeFrom, spec.DeviceFrom} {
+			name, isHeader := strings.CutPrefix(from, permissions.BindHeader+":")
+			if !isHeader {
+				continue
+			}
+			name, _, _ = strings.Cut(name, ",")
+			name = http.CanonicalHeaderKey(strings.TrimSpace(name))
+			var others []string
+			for _, spelling := range underscoreSpellings(strings.ReplaceAll(name, "_", "-")) {
+				if spelling = http.CanonicalHeaderKey(spelling); spelling != name {
+					others = append(others, spelling)
+				}
+			}
+			out[name] = others
+		}
+	}
+	return out
 }
 
 // compileSessions validates the session options (and the lifetime of

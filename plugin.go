@@ -93,6 +93,7 @@ type gate struct {
 	memoRoutes           map[string]map[string]*decision // memo.routes, read by ServeHTTP
 	devices              *directory.Directory
 	staticDevices        map[string]directory.Device // devices.Static(), read by checkScope
+	boundSpellings       map[string][]string         // a bound header's other spellings ("_" for "-"), refused
 	deviceTTL            time.Duration               // how long a looked-up device may be trusted
 }
 

@@ -11,10 +11,13 @@ import (
 
 // Refusals of the scope check; each is answered as is (no allocation).
 var (
-	errOutOfScope  = &httpError{status: http.StatusForbidden, msg: "Access is denied"}
-	errUnknownDev  = &httpError{status: http.StatusNotFound, msg: "Device not found"}
-	errDirectory   = &httpError{status: http.StatusServiceUnavailable, msg: "device directory is unavailable, try again later"}
-	errBoundTwice  = &httpError{status: http.StatusBadRequest, msg: "a parameter or header the route is bound to appears more than once"}
+	errOutOfScope = &httpError{status: http.StatusForbidden, msg: "Access is denied"}
+	errUnknownDev = &httpError{status: http.StatusNotFound, msg: "Device not found"}
+	errDirectory  = &httpError{status: http.StatusServiceUnavailable, msg: "device directory is unavailable, try again later"}
+	errBoundTwice = &httpError{
+		status: http.StatusBadRequest,
+		msg:    "a parameter or header the route is bound to appears more than once, or the header with '_' for '-'",
+	}
 	errQuerySyntax = &httpError{
 		status: http.StatusBadRequest,
 		msg:    "the query is malformed (a ';', a '#' or a bad %-escape): the gate and the backend could read it differently",
@@ -108,15 +111,15 @@ func checkRequestScope(g *gate, r *http.Request, m *permissions.Match, id *ident
 		}
 	}
 	// add: name, value pairs to add to the query
-	add, refusal := checkIDBinding(r, q, m.Scope.Network, m.NetworkID, id.claims.NetworkIDs, "networks", nil)
+	add, refusal := checkIDBinding(g, r, q, m.Scope.Network, m.NetworkID, id.claims.NetworkIDs, "networks", nil)
 	if refusal == nil {
-		add, refusal = checkIDBinding(r, q, m.Scope.DeviceType, m.DeviceTypeID, id.claims.DeviceTypeIDs, "device types", add)
+		add, refusal = checkIDBinding(g, r, q, m.Scope.DeviceType, m.DeviceTypeID, id.claims.DeviceTypeIDs, "device types", add)
 	}
 	if refusal != nil {
 		return refusal
 	}
 	if b := m.Scope.Device; b.Kind != "" {
-		deviceID, refusal := boundValue(r, q, b, m.DeviceID)
+		deviceID, refusal := boundValue(g, r, q, b, m.DeviceID)
 		if refusal != nil {
 			return refusal
 		}
@@ -143,13 +146,13 @@ func checkRequestScope(g *gate, r *http.Request, m *permissions.Match, id *ident
 // the token's ids of that kind (granted, called what in refusals): the value
 // the request gives (pathValue for a path binding) and, for a ",narrow"
 // binding the request left empty, the ids to add to the query.
-func checkIDBinding(r *http.Request, q url.Values, b permissions.Binding, pathValue string, granted []string, what string,
+func checkIDBinding(g *gate, r *http.Request, q url.Values, b permissions.Binding, pathValue string, granted []string, what string,
 	add []string,
 ) ([]string, *httpError) {
 	if b.Kind == "" {
 		return add, nil
 	}
-	v, refusal := boundValue(r, q, b, pathValue)
+	v, refusal := boundValue(g, r, q, b, pathValue)
 	if refusal != nil {
 		return add, refusal
 	}
@@ -164,13 +167,21 @@ func isQuery(b permissions.Binding) bool {
 // segment of the match, the query parameter (q, already parsed) or the
 // header; "" when absent. A parameter or header given more than once is
 // refused: the gate would check one value and the backend might read
-// another.
-func boundValue(r *http.Request, q url.Values, b permissions.Binding, pathValue string) (string, *httpError) {
+// another. So is a bound header spelt with "_" for some "-", which CGI,
+// WSGI, PHP and nginx with underscores_in_headers read as the header itself
+// (dropSet): beside it, it is a second value; alone, the gate and a backend
+// would disagree on whether the header is there.
+func boundValue(g *gate, r *http.Request, q url.Values, b permissions.Binding, pathValue string) (string, *httpError) {
 	var values []string
 	switch b.Kind {
 	case permissions.BindPath:
 		return pathValue, nil
 	case permissions.BindHeader:
+		for _, spelling := range g.boundSpellings[b.Name] {
+			if _, sent := r.Header[spelling]; sent {
+				return "", errBoundTwice
+			}
+		}
 		values = r.Header.Values(b.Name)
 	default:
 		values = q[b.Name]

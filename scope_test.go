@@ -216,3 +216,44 @@ func TestScopeQueryFragment(t *testing.T) {
 		})
 	}
 }
+
+// TestScopeBoundHeaderSpellings: a bound header is read in one spelling
+// only. CGI, WSGI, PHP and nginx with underscores_in_headers read
+// X_Network_Id as X-Network-Id, so another spelling beside it is a second
+// value (the gate would check one, the backend might read the other), and
+// alone it is a header the gate and a backend would disagree on.
+func TestScopeBoundHeaderSpellings(t *testing.T) {
+	cfg := guardConfig()
+	cfg.Preset = ""
+	cfg.Rules = []tokengate.RuleConfig{
+		{Path: "/h/network", Action: "GetNetwork", NetworkFrom: "header:X-Network-Id"},
+		{Path: "/h/type", Action: "GetDeviceType", DeviceTypeFrom: "header:x_device_type"}, // configured with '_'
+	}
+	h, next := newHandler(t, cfg)
+	bob, _ := login(t, h, "bob") // network 3, device type 10
+	tests := []struct {
+		path   string
+		header []string
+		code   int
+	}{
+		{"/h/network", []string{"X-Network-Id", "3"}, 418},
+		{"/h/network", []string{"X-Network-Id", "3", "X-Network-Id", "1"}, 400},
+		{"/h/network", []string{"X-Network-Id", "3", "X_Network_Id", "1"}, 400},
+		{"/h/network", []string{"X-Network-Id", "3", "x-network_id", "1"}, 400},
+		{"/h/network", []string{"X_Network-Id", "1", "X-Network-Id", "3"}, 400},
+		{"/h/network", []string{"X_Network_Id", "3"}, 400}, // alone: a Go backend would read no network
+		{"/h/network", []string{"X-Network-Id", "3", "X-Network-Ids", "1"}, 418},
+		{"/h/type", []string{"X_Device_Type", "10"}, 418},
+		{"/h/type", []string{"X_Device_Type", "10", "X-Device-Type", "20"}, 400},
+		{"/h/type", []string{"X-Device_Type", "10"}, 400},
+	}
+	for _, test := range tests {
+		t.Run(test.path+" "+strings.Join(test.header, " "), func(t *testing.T) {
+			*next = backend{}
+			res := doMulti(t, h, "GET", test.path, append([]string{"Authorization", "Bearer " + bob}, test.header...)...)
+			if res.code != test.code || (test.code != 418 && next.called) {
+				t.Fatalf("status = %d, want %d (backend called: %v): %s", res.code, test.code, next.called, res.raw)
+			}
+		})
+	}
+}
