@@ -429,6 +429,7 @@ func rotateRefresh(g *gate, rc, claims *tokens.Claims) (pair, error) {
 	outcome, err := g.view.store.Spend(context.Background(), store.Spend{
 		Session: rc.SessionID, UserID: rc.UserID, Presented: rc.ID, Next: next.ID,
 		Now: now.UnixNano() / int64(time.Millisecond), Grace: g.reuseGrace.Milliseconds(), Expires: next.ExpiresAt,
+		RevokeUntil: now.Add(g.maxLifetime).Unix(), // as long as a token issued now may live
 	})
 	if err != nil {
 		return pair{}, storeError(g.view, err)

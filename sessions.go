@@ -256,11 +256,15 @@ func (v *view) sync(ns int64) {
 	v.mu.Unlock()
 }
 
-// applyLocked adds revocations to the view and forgets expired ones.
+// applyLocked adds revocations to the view and forgets expired ones. An
+// entry's expiry is never shortened: the view may have learnt a longer one
+// than the store recorded (rotateRefresh's learn on reuse).
 func (v *view) applyLocked(list []store.Revocation, now int64) {
 	for _, r := range list {
 		if r.Session != "" {
-			v.bySession[r.Session] = r.Expires
+			if exp, ok := v.bySession[r.Session]; !ok || r.Expires > exp {
+				v.bySession[r.Session] = r.Expires
+			}
 			continue
 		}
 		if u := v.byUser[r.UserID]; r.Before > u.before {

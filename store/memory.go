@@ -146,7 +146,11 @@ func (m *Memory) Spend(ctx context.Context, s Spend) (Outcome, error) {
 		rec.cur = s.Next // the grace runs from the first rotation, not from this one
 		return Retried, nil
 	}
-	m.record(Revocation{Session: s.Session, UserID: rec.user, Expires: rec.exp}, s.Now)
+	until := rec.exp
+	if s.RevokeUntil > until {
+		until = s.RevokeUntil
+	}
+	m.record(Revocation{Session: s.Session, UserID: rec.user, Expires: until}, s.Now)
 	delete(m.sessions, s.Session)
 	return Reused, nil
 }

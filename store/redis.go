@@ -69,7 +69,7 @@ func (r *Redis) Spend(ctx context.Context, s Spend) (Outcome, error) {
 	}
 	keys := []string{r.sessionKey(s.Session), r.revocationsKey()}
 	args := []string{s.Presented, s.Next, itoa(s.Now), itoa(s.Grace), itoa(s.Expires),
-		itoa(s.UserID), itoa(r.retention), s.Session}
+		itoa(s.UserID), itoa(r.retention), s.Session, itoa(s.RevokeUntil)}
 	v, err := r.client.Eval(ctx, spendScript, keys, args)
 	if err != nil {
 		return Ended, fmt.Errorf("store: redis spend: %w", err)

@@ -54,7 +54,7 @@ return 1
 `)
 
 // spendScript: KEYS sess, revocations; ARGV presented, next, now (ms),
-// grace (ms), expires (s), userID, retention (ms), sid.
+// grace (ms), expires (s), userID, retention (ms), sid, revokeUntil (s).
 // Returns {outcome} or, on reuse, {outcome, at, member}.
 var spendScript = resp.NewScript(luaCommon + `
 local sk, zk = KEYS[1], KEYS[2]
@@ -82,10 +82,11 @@ if presented == h[2] and grace > 0 and since <= grace and -since <= grace then
   redis.call('PEXPIREAT', sk, num(exp * 1000))
   return {1}
 end
-local member = 's|' .. (h[6] or ARGV[6]) .. '|' .. num(exp) .. '|' .. ARGV[8]
+local rexp = math.max(exp, tonumber(ARGV[9]) or 0)
+local member = 's|' .. (h[6] or ARGV[6]) .. '|' .. num(rexp) .. '|' .. ARGV[8]
 local at, snow = next_at(zk)
 add(zk, at, snow, member, tonumber(ARGV[7]))
-mark(sk, at, exp, member)
+mark(sk, at, rexp, member)
 return {2, at, member}
 `)
 

@@ -103,12 +103,19 @@ func TestRedis(t *testing.T) {
 		exp := now/1000 + hour
 		start(t, st, store.Session{ID: "s1", UserID: 1, RefreshID: "r0", Expires: exp})
 		revoke(t, st, store.Revocation{Session: "s2", UserID: 2, Expires: exp + 10}, now)
+		start(t, st, store.Session{ID: "s3", UserID: 3, RefreshID: "r0", Expires: exp})
+		sp := store.Spend{Session: "s3", UserID: 3, Presented: "r0", Next: "r1", Now: now, Expires: exp, RevokeUntil: exp + 20}
+		spend(t, st, sp)
+		if got := spend(t, st, sp); got != store.Reused {
+			t.Fatalf("s3's r0 again: got %s, want Reused", outcomeName(got))
+		}
 		tests := []struct {
 			key, typ  string
 			pexpireat int64 // 0: only checks for a TTL
 		}{
 			{"layout:sess:s1", "hash", exp * 1000},
 			{"layout:sess:s2", "hash", (exp + 10) * 1000},
+			{"layout:sess:s3", "hash", (exp + 20) * 1000}, // revoked by reuse until RevokeUntil
 			{"layout:revocations", "zset", 0},
 		}
 		for _, tt := range tests {

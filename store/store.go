@@ -39,6 +39,10 @@ type Spend struct {
 	Now     int64 // Unix milliseconds
 	Grace   int64 // milliseconds either side of its rotation during which the immediately previous token may be presented again; 0: never
 	Expires int64 // Unix seconds: exp of the Next token (the record lives until then)
+	// RevokeUntil is the least a revocation recorded for reuse lasts (Unix
+	// seconds): the session's tokens may outlive its refresh token's exp
+	// (an access token refreshed late in the session).
+	RevokeUntil int64
 }
 
 // Outcome is what Spend decided.
@@ -56,7 +60,8 @@ const (
 	// current.
 	Retried
 	// Reused: Presented was spent before, outside the grace: the session is
-	// now revoked (a Revocation is recorded) and the refresh refused.
+	// now revoked (a Revocation is recorded, lasting until the later of the
+	// session's expiry and RevokeUntil) and the refresh refused.
 	Reused
 	// Ended: the session had been revoked before.
 	Ended

@@ -82,6 +82,7 @@ func findSession(list []store.Revocation, sid string) (store.Revocation, bool) {
 func testStore(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("rotation", func(t *testing.T) { testRotation(t, newStore) })
 	t.Run("grace bounds", func(t *testing.T) { testGraceBounds(t, newStore) })
+	t.Run("reuse revocation lasts RevokeUntil", func(t *testing.T) { testReuseRevokeUntil(t, newStore) })
 	t.Run("rotation off", func(t *testing.T) { testRotationOff(t, newStore) })
 	t.Run("unknown session adopted", func(t *testing.T) { testAdoption(t, newStore) })
 	t.Run("revoke by user", func(t *testing.T) { testRevokeUser(t, newStore) })
@@ -196,6 +197,57 @@ func testGraceBounds(t *testing.T, newStore func(t *testing.T) store.Store) {
 			if got := spend(t, st, sp); got != tt.want {
 				t.Fatalf("r0 again %+dms after its rotation, grace %dms: got %s, want %s",
 					tt.after, tt.grace, outcomeName(got), outcomeName(tt.want))
+			}
+		})
+	}
+}
+
+// testReuseRevokeUntil: the revocation reuse records lasts until the later
+// of the session's expiry and RevokeUntil (an access token refreshed late
+// in the session outlives its refresh token), and the session stays ended
+// that long.
+func testReuseRevokeUntil(t *testing.T, newStore func(t *testing.T) store.Store) {
+	tests := []struct {
+		name  string
+		until int64 // RevokeUntil, from the session's exp, s
+		want  int64 // the revocation's Expires, from the session's exp, s
+	}{
+		{"later than the session", hour, hour},
+		{"earlier than the session", -30, 0},
+		{"none", 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := newStore(t)
+			base := nowMS()
+			exp := base/1000 + 60
+			until := int64(0)
+			if tt.until != 0 {
+				until = exp + tt.until
+			}
+			start(t, st, store.Session{ID: "sid-u", UserID: 7, RefreshID: "r0", Expires: exp})
+			sp := store.Spend{Session: "sid-u", UserID: 7, Presented: "r0", Next: "r1", Now: base, Expires: exp, RevokeUntil: until}
+			if got := spend(t, st, sp); got != store.Granted {
+				t.Fatalf("rotation: got %s, want Granted", outcomeName(got))
+			}
+			sp.Next, sp.Now = "r2", base+10
+			if got := spend(t, st, sp); got != store.Reused {
+				t.Fatalf("r0 again: got %s, want Reused", outcomeName(got))
+			}
+			list, _ := revocations(t, st, 0, base)
+			r, ok := findSession(list, "sid-u")
+			if !ok || r.Expires != exp+tt.want {
+				t.Fatalf("revocation %+v (listed %v): want Expires %d", r, ok, exp+tt.want)
+			}
+			if tt.want == 0 {
+				return
+			}
+			after := store.Spend{Session: "sid-u", UserID: 7, Presented: "r1", Next: "r3", Now: (exp + 10) * 1000, Expires: exp}
+			if got := spend(t, st, after); got != store.Ended {
+				t.Fatalf("past the session's exp, within RevokeUntil: got %s, want Ended", outcomeName(got))
+			}
+			if list, _ := revocations(t, st, 0, (exp+10)*1000); len(list) != 1 {
+				t.Fatalf("past the session's exp, within RevokeUntil: revocations %+v, want the session's", list)
 			}
 		})
 	}
