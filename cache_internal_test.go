@@ -119,10 +119,10 @@ func TestDecisionMemoBounds(t *testing.T) {
 	now := time.Now()
 	live := &decision{method: "GET", deadline: now.Add(time.Minute)}
 	m := newDecisionMemo(2)
-	m.add("/a", "Bearer x", live, now)
-	m.add("/a", "Bearer x", live, now) // replacing an entry does not count twice
-	m.add("/b", "Bearer x", &decision{method: "GET", deadline: now.Add(time.Millisecond)}, now)
-	m.add("/c", "Bearer x", live, now)
+	m.add("/a", "Bearer x", live, now, 0)
+	m.add("/a", "Bearer x", live, now, 0) // replacing an entry does not count twice
+	m.add("/b", "Bearer x", &decision{method: "GET", deadline: now.Add(time.Millisecond)}, now, 0)
+	m.add("/c", "Bearer x", live, now, 0)
 	if m.len() != 2 {
 		t.Fatalf("len = %d, want the bound 2", m.len())
 	}
@@ -131,7 +131,7 @@ func TestDecisionMemoBounds(t *testing.T) {
 	}
 	// Once "/b" has expired, a sweep makes room.
 	later := now.Add(2 * time.Second)
-	m.add("/c", "Bearer x", live, later)
+	m.add("/c", "Bearer x", live, later, 0)
 	if m.lookup("/c", "Bearer x") == nil || m.len() != 2 {
 		t.Fatalf("after the sweep: len %d", m.len())
 	}
@@ -147,6 +147,25 @@ func TestDecisionMemoBounds(t *testing.T) {
 	}
 	if newDecisionMemo(0) != nil {
 		t.Fatal("a zero bound turns the memo off")
+	}
+}
+
+// TestDecisionMemoClearRefusesEarlierChecks: a decision whose checks began
+// before a clear (a revocation) is not added after it; one that began after
+// is.
+func TestDecisionMemoClearRefusesEarlierChecks(t *testing.T) {
+	now := time.Now()
+	live := &decision{method: "GET", deadline: now.Add(time.Minute)}
+	m := newDecisionMemo(10)
+	before := m.generation
+	m.clear()
+	m.add("/a", "Bearer x", live, now, before)
+	if m.len() != 0 {
+		t.Fatal("a decision checked before the clear was added after it")
+	}
+	m.add("/a", "Bearer x", live, now, m.generation)
+	if m.lookup("/a", "Bearer x") == nil {
+		t.Fatal("a decision checked after the clear was not added")
 	}
 }
 
@@ -288,11 +307,11 @@ func BenchmarkMemoAdd(b *testing.B) {
 	now := time.Unix(1_800_000_000, 0)
 	m := newDecisionMemo(1000)
 	d := &decision{method: "GET", deadline: now.Add(time.Minute)}
-	m.add("/a", "Bearer y", d, now)
+	m.add("/a", "Bearer y", d, now, 0)
 	byAuth := m.routes["/a"]
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		m.add("/a", "Bearer x", d, now)
+		m.add("/a", "Bearer x", d, now, 0)
 		delete(byAuth, "Bearer x")
 		m.count--
 	}
@@ -302,10 +321,10 @@ func BenchmarkMemoAddFull(b *testing.B) {
 	now := time.Unix(1_800_000_000, 0)
 	m := newDecisionMemo(1)
 	d := &decision{method: "GET", deadline: now.Add(time.Minute)}
-	m.add("/a", "Bearer y", d, now)
+	m.add("/a", "Bearer y", d, now, 0)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		m.add("/b", "Bearer x", d, now)
+		m.add("/b", "Bearer x", d, now, 0)
 	}
 }
 
@@ -374,13 +393,13 @@ func TestMemoSkipsDecisionsOfReloadedState(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", step.desc, err)
 		}
-		remember(g, req, p.access, &m, false, id)
+		remember(g, req, p.access, &m, false, id, g.memo.generation)
 		if g.memo.len() != 1 {
 			t.Fatalf("%s: a decision on the state in force is memoised, memo has %d", step.desc, g.memo.len())
 		}
 		g.forgetDecisions()
 		step.reload()
-		remember(g, req, p.access, &m, false, id)
+		remember(g, req, p.access, &m, false, id, g.memo.generation)
 		if g.memo.len() != 0 {
 			t.Fatalf("%s reloaded before the memo: the decision was memoised", step.desc)
 		}

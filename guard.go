@@ -3,6 +3,7 @@ package tokengate
 import (
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tokengate/tokengate/permissions"
@@ -36,6 +37,12 @@ func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 		refuseRequest(g, w, fromVerify, refusal)
 		return
 	}
+	// The memo's generation before the revocation check: a revocation
+	// after it clears the memo, and remember must not add to it then.
+	var gen uint64
+	if g.memo != nil {
+		gen = atomic.LoadUint64(&g.memo.generation)
+	}
 	id, source, err := identify(g, token)
 	if err != nil {
 		refuseToken(g, w, source, err)
@@ -62,7 +69,7 @@ func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if g.memo != nil {
-		remember(g, r, token, &m, matched, id)
+		remember(g, r, token, &m, matched, id, gen)
 	}
 	if g.metricsOn {
 		g.countGuard(source, http.StatusOK)
@@ -122,8 +129,10 @@ func refuseToken(g *gate, w http.ResponseWriter, source int, err error) {
 // remember adds an allowed request to the decision memo when its outcome
 // depends on nothing but the path, the method and the Authorization
 // header, until the earliest of the token's exp, the cache TTL, the
-// directory's TTL (device routes) and the key files' next check.
-func remember(g *gate, r *http.Request, token string, m *permissions.Match, matched bool, id *identity) {
+// directory's TTL (device routes) and the key files' next check; not if
+// the memo was cleared since its generation was gen (a revocation during
+// the checks).
+func remember(g *gate, r *http.Request, token string, m *permissions.Match, matched bool, id *identity, gen uint64) {
 	auth := r.Header["Authorization"]
 	if len(auth) != 1 || token != bearerValue(auth[0]) {
 		return // the token came from elsewhere
@@ -171,7 +180,7 @@ func remember(g *gate, r *http.Request, token string, m *permissions.Match, matc
 	}
 	if deadline > now {
 		d := &decision{method: r.Method, deadline: time.Unix(0, deadline), names: id.names, values: id.values}
-		g.memo.add(r.URL.Path, auth[0], d, time.Unix(0, now))
+		g.memo.add(r.URL.Path, auth[0], d, time.Unix(0, now), gen)
 	}
 }
 

@@ -2,6 +2,7 @@ package tokengate
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tokengate/tokengate/bounded"
@@ -22,10 +23,17 @@ import (
 // expired entries are swept at most once a second, and if it is still full,
 // nothing new is added.
 type decisionMemo struct {
-	mu     *sync.RWMutex
-	routes map[string]map[string]*decision // path -> Authorization value -> decision
-	count  int
-	bound  *bounded.Admission
+	// generation counts the clears, for add; guard reads it before the
+	// token's revocation check. It changes under the write lock, through
+	// sync/atomic (guard reads it without the lock), so add, which holds
+	// the lock, reads it plainly: a field compare where a Load would be a
+	// standard-library call (CONTRIBUTING.md, the cost model). First, so
+	// that it is 64-bit aligned on 32-bit platforms.
+	generation uint64
+	mu         *sync.RWMutex
+	routes     map[string]map[string]*decision // path -> Authorization value -> decision
+	count      int
+	bound      *bounded.Admission
 }
 
 // decision is an allowed request: the path and the Authorization value are
@@ -50,10 +58,15 @@ func newDecisionMemo(limit int) *decisionMemo {
 }
 
 // add stores d for path and authorization, replacing the entry of another
-// method or an expired one.
-func (m *decisionMemo) add(path, authorization string, d *decision, now time.Time) {
+// method or an expired one. gen is the generation read before d's checks
+// began: if the memo was cleared since (a revocation), d may rest on what
+// the clear was for, and is not added.
+func (m *decisionMemo) add(path, authorization string, d *decision, now time.Time, gen uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.generation != gen {
+		return
+	}
 	byAuth := m.routes[path]
 	if _, ok := byAuth[authorization]; ok {
 		byAuth[authorization] = d
@@ -88,13 +101,15 @@ func (m *decisionMemo) sweep(now time.Time) int {
 	return m.count
 }
 
-// clear forgets every decision, in place: ServeHTTP holds the map.
+// clear forgets every decision, in place (ServeHTTP holds the map), and
+// refuses those whose checks began before (add).
 func (m *decisionMemo) clear() {
 	if m == nil {
 		return
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	atomic.AddUint64(&m.generation, 1)
 	for path := range m.routes {
 		delete(m.routes, path)
 	}
