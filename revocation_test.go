@@ -1,6 +1,7 @@
 package tokengate_test
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -8,10 +9,12 @@ import (
 	"time"
 
 	"github.com/tokengate/tokengate/internal/redistest"
+	"github.com/tokengate/tokengate/store"
 )
 
-// The lifetime of the revocation reuse detection records, with the memory
-// store and with two replicas on one Redis.
+// Revocations in the store: how long the one reuse detection records lasts
+// (memory store, and two replicas on one Redis), and how many the memory
+// store keeps.
 
 // reuseLateInSession refreshes r0 ten minutes before its exp (an access
 // token living past the refresh token's exp), presents r0 again (reuse,
@@ -82,5 +85,73 @@ func TestReuseRevocationOutlivesTheRefreshTokenOnRedis(t *testing.T) {
 	expectGuard(t, a, stolen, 401, "token has been revoked")
 	if res := refreshWith(t, b, r0); res.code == 201 {
 		t.Fatalf("the spent refresh token of the revoked session refreshes again on the replica: %d", res.code)
+	}
+}
+
+// TestMemoryStoreRevocationsBounded: a ManageToken holder minting and
+// revoking tokens in a loop cannot grow the memory store past
+// store.maxEntries: with rotation off no session is recorded, every
+// revocation needs an entry of its own, and once there is none the
+// revocation answers 503 (the token is not revoked, and the client is told
+// so). A user's revocations are one per user, recorded even then.
+func TestMemoryStoreRevocationsBounded(t *testing.T) {
+	cfg := sessionConfig(t)
+	cfg.Store.MaxEntries = 10
+	h, _ := newHandler(t, cfg)
+	clock := withClock(t, h)
+	m := store.Shared("memory\n"+cfg.Issuer, cfg.Store.MaxEntries)
+	live := func() []store.Revocation {
+		list, _, _ := m.Revocations(context.Background(), 0, clock.Now().UnixMilli())
+		return list
+	}
+	alice, _ := login(t, h, "alice")
+	mintAndRevoke := func(caller string) (string, response) {
+		t.Helper()
+		res := do(t, h, "POST", "/token/create", `{"userId":2}`, "Authorization", "Bearer "+caller)
+		if res.code != 201 {
+			t.Fatalf("create: %d %s", res.code, res.raw)
+		}
+		return res.str("accessToken"), do(t, h, "POST", "/token/revoke", `{"token":"`+res.str("refreshToken")+`"}`)
+	}
+	full := 0
+	for i := 0; i < 30; i++ {
+		access, res := mintAndRevoke(alice)
+		switch {
+		case res.code == 200:
+			expectGuard(t, h, access, 401, "token has been revoked")
+		case res.code == 503 && strings.Contains(res.str("message"), "full"):
+			full++
+			expectGuard(t, h, access, 418, "") // not revoked: the answer said so
+		default:
+			t.Fatalf("revoke %d: %d %s", i, res.code, res.raw)
+		}
+	}
+	if n := len(live()); full != 20 || n != cfg.Store.MaxEntries {
+		t.Fatalf("%d revocations refused as full, %d live; want 20 and %d (store.maxEntries)", full, n, cfg.Store.MaxEntries)
+	}
+
+	admin, _ := login(t, h, "admin")
+	for i := 0; i < 5; i++ {
+		clock.Add(time.Second)
+		if res := do(t, h, "POST", "/token/revoke", `{"userId":2}`, "Authorization", "Bearer "+admin); res.code != 200 {
+			t.Fatalf("revoke user %d on a full store: %d %s", i, res.code, res.raw)
+		}
+	}
+	expectGuard(t, h, alice, 401, "token has been revoked")
+	users := 0
+	for _, r := range live() {
+		if r.Session == "" {
+			users++
+		}
+	}
+	if users != 1 {
+		t.Fatalf("%d revocations of user 2 live, want 1", users)
+	}
+
+	// The revocations expire with the longest token lifetime: room again.
+	clock.Add(183 * 24 * time.Hour)
+	alice, _ = login(t, h, "alice")
+	if _, res := mintAndRevoke(alice); res.code != 200 {
+		t.Fatalf("revoke once the revocations expired: %d %s", res.code, res.raw)
 	}
 }

@@ -18,16 +18,17 @@ const sweepEvery = 1000
 // Memory is a Store kept in the process: what Shared hands to every
 // middleware instance that asks for the same key.
 //
-// It holds at most maxEntries entries; a session record is one, a
-// revocation is one (revoking a known session turns its record into the
-// revocation). When full it drops the expired entries (at most once a
-// second) and, if still full, refuses new sessions with ErrFull. A
-// revocation is never refused nor dropped before it expires: Revoke records
-// it even on a full store. That excess is bounded: there is at most one
-// revocation per session (revoking a revoked session again returns the
-// recorded one, or replaces it when the new one lasts longer), and a
-// session must have been issued, hence counted, to be revoked by the gate;
-// revocations by user are one per logout-everywhere or password change.
+// It holds at most maxEntries session records and session revocations,
+// and besides them at most one revocation per user. When full it drops the
+// expired entries (at most once a second) and, if still full, refuses what
+// would add an entry with ErrFull: a new session, and the revocation of a
+// session it holds no record of (with rotation off, every session). A
+// revocation is never dropped before it expires. Revoking a recorded
+// session turns its record into the revocation, and revoking a revoked one
+// again returns the recorded revocation or replaces it when the new one
+// lasts longer: neither needs room. A user's revocation replaces the
+// user's previous one (the later Before, the later Expires) and is always
+// recorded: there are no more of them than users.
 //
 // Spend and Revoke judge expiry by the now they are given; StartSession,
 // which is given none, by the wall clock (or the latest now seen, when
@@ -48,6 +49,7 @@ type Memory struct {
 	sessions  map[string]*memSession
 	log       []Revocation          // ordered by At, strictly increasing
 	revoked   map[string]Revocation // session id -> its revocation in log
+	byUser    map[int64]Revocation  // user id -> the user's revocation in log
 	lastAt    int64                 // At of the latest revocation, ms
 	seen      int64                 // latest time seen, ms: the store's clock
 	lastSweep int64                 // ms
@@ -67,7 +69,8 @@ type memSession struct {
 
 // NewMemory returns an empty store of its own (Shared is what the gate uses).
 func NewMemory(maxEntries int) *Memory {
-	m := &Memory{sessions: map[string]*memSession{}, revoked: map[string]Revocation{}, counters: map[string]*memCount{}}
+	m := &Memory{sessions: map[string]*memSession{}, revoked: map[string]Revocation{}, byUser: map[int64]Revocation{},
+		counters: map[string]*memCount{}}
 	m.setMax(maxEntries)
 	return m
 }
@@ -157,28 +160,55 @@ func (m *Memory) Spend(ctx context.Context, s Spend) (Outcome, error) {
 
 // Revoke records r. A session revocation lasts at least as long as the
 // session's record; revoking a session again returns the revocation
-// already recorded unless r lasts longer.
+// already recorded unless r lasts longer. A session revocation that needs
+// an entry of its own fails with ErrFull when there is no room; a user's
+// revocation replaces the user's previous one, and is always recorded.
 func (m *Memory) Revoke(ctx context.Context, r Revocation, now int64) (Revocation, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	clock := m.clock(now)
-	if r.Session != "" {
-		if old, ok := m.revoked[r.Session]; ok && old.Expires*1000 > now {
-			if old.Expires >= r.Expires {
-				return old, nil
-			}
-			m.unlog(old.At)
+	if r.Session == "" {
+		return m.revokeUser(r, now), nil
+	}
+	old, ok := m.revoked[r.Session]
+	rec, known := m.sessions[r.Session]
+	switch {
+	case ok && old.Expires*1000 > now:
+		if old.Expires >= r.Expires {
+			return old, nil
 		}
-		if rec, ok := m.sessions[r.Session]; ok {
-			if rec.exp > r.Expires {
-				r.Expires = rec.exp
-			}
-			delete(m.sessions, r.Session)
+		m.unlog(old.At) // replaced: its entry is the new one's
+	case known:
+		if rec.exp > r.Expires {
+			r.Expires = rec.exp
+		}
+		delete(m.sessions, r.Session) // the record's entry is the revocation's
+	case !m.room(clock):
+		return Revocation{}, ErrFull
+	}
+	return m.record(r, now), nil
+}
+
+// revokeUser records a user's revocation in place of the user's previous
+// one, keeping the later Before and the later Expires of the two: every
+// token either refused is refused, as long as either would have.
+func (m *Memory) revokeUser(r Revocation, now int64) Revocation {
+	old, ok := m.byUser[r.UserID]
+	if ok && old.Expires*1000 > now {
+		if old.Before >= r.Before && old.Expires >= r.Expires {
+			return old
+		}
+		if old.Before > r.Before {
+			r.Before = old.Before
+		}
+		if old.Expires > r.Expires {
+			r.Expires = old.Expires
 		}
 	}
-	m.room(clock) // sweeps when full; the revocation is recorded regardless
-	rec := m.record(r, now)
-	return rec, nil
+	if ok {
+		m.unlog(old.At)
+	}
+	return m.record(r, now)
 }
 
 // Revocations returns the revocations with At >= since that have not
@@ -227,6 +257,8 @@ func (m *Memory) record(r Revocation, now int64) Revocation {
 	m.log = append(m.log, r)
 	if r.Session != "" {
 		m.revoked[r.Session] = r
+	} else {
+		m.byUser[r.UserID] = r
 	}
 	return r
 }
@@ -239,10 +271,11 @@ func (m *Memory) unlog(at int64) {
 	}
 }
 
-// room reports whether one more entry fits, sweeping the expired entries
-// first when the store is full and the last sweep is a second old.
+// room reports whether one more session record or session revocation
+// fits, sweeping the expired entries first when the store is full and the
+// last sweep is a second old. Users' revocations are not counted.
 func (m *Memory) room(clock int64) bool {
-	if len(m.sessions)+len(m.log) < m.max {
+	if m.entries() < m.max {
 		return true
 	}
 	if m.lastSweep != 0 && clock-m.lastSweep < sweepEvery {
@@ -250,7 +283,12 @@ func (m *Memory) room(clock int64) bool {
 	}
 	m.lastSweep = clock
 	m.sweep(clock)
-	return len(m.sessions)+len(m.log) < m.max
+	return m.entries() < m.max
+}
+
+// entries counts the session records and session revocations.
+func (m *Memory) entries() int {
+	return len(m.sessions) + len(m.log) - len(m.byUser)
 }
 
 // sweep drops the entries expired at clock (ms).
@@ -268,6 +306,9 @@ func (m *Memory) sweep(clock int64) {
 		}
 		if r.Session != "" && m.revoked[r.Session].At == r.At {
 			delete(m.revoked, r.Session)
+		}
+		if r.Session == "" && m.byUser[r.UserID].At == r.At {
+			delete(m.byUser, r.UserID)
 		}
 	}
 	for i := len(kept); i < len(m.log); i++ {

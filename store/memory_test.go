@@ -101,9 +101,18 @@ func TestMemoryBound(t *testing.T) {
 		})
 	}
 
-	t.Run("revocations are recorded when full", func(t *testing.T) {
-		user := revoke(t, m, store.Revocation{UserID: 9, Before: now / 1000, Expires: exp}, now)
-		sess := revoke(t, m, store.Revocation{Session: "b", UserID: 2, Expires: exp}, now)
+	t.Run("revocations when full", func(t *testing.T) {
+		// A user's revocation is not counted: one per user, always recorded.
+		revoke(t, m, store.Revocation{UserID: 9, Before: now / 1000, Expires: exp}, now)
+		user := revoke(t, m, store.Revocation{UserID: 9, Before: now/1000 + 1, Expires: exp}, now)
+		// A recorded session's revocation takes its record's place.
+		revoke(t, m, store.Revocation{Session: "b", UserID: 2, Expires: exp}, now)
+		// So does a longer one of a revoked session.
+		sess := revoke(t, m, store.Revocation{Session: "b", UserID: 2, Expires: exp + 10}, now)
+		// A session the store holds no record of needs room: none.
+		if _, err := m.Revoke(ctx, store.Revocation{Session: "x", UserID: 3, Expires: exp}, now); err != store.ErrFull {
+			t.Fatalf("Revoke of an unrecorded session when full: got %v, want ErrFull", err)
+		}
 		list, _ := revocations(t, m, 0, now)
 		if len(list) != 2 || list[0] != user || list[1] != sess {
 			t.Fatalf("Revocations: %+v, want [%+v %+v]", list, user, sess)
@@ -111,6 +120,12 @@ func TestMemoryBound(t *testing.T) {
 		sp := store.Spend{Session: "b", Presented: "b0", Next: "b1", Now: now, Expires: exp}
 		if got := spend(t, m, sp); got != store.Ended {
 			t.Fatalf("revoked session: got %s, want Ended", outcomeName(got))
+		}
+		// Once an entry expires, there is room again.
+		later := (exp + 11) * 1000
+		revoke(t, m, store.Revocation{Session: "x", UserID: 3, Expires: exp + hour}, later)
+		if list, _ := revocations(t, m, 0, later); len(list) != 1 || list[0].Session != "x" {
+			t.Fatalf("Revocations after expiry: %+v, want x's only", list)
 		}
 	})
 }

@@ -18,6 +18,8 @@ import (
 //	<prefix>revocations    sorted set, score At (ms), member an encoded
 //	                       Revocation; expires retention after its last write,
 //	                       members older than retention are trimmed
+//	<prefix>urev:<userID>  string, the member of the user's one revocation;
+//	                       expires with it
 //	<prefix>thr:<key>      hash, a failure counter (redis_counters.go);
 //	                       expires resetAfter after its latest failure
 //
@@ -87,12 +89,13 @@ func (r *Redis) Spend(ctx context.Context, s Spend) (Outcome, error) {
 // Revoke records rev (At set by the server) and returns it as recorded.
 // Revoking a session already revoked at least as long returns that
 // revocation; a session revocation lasts at least as long as the session's
-// record.
+// record. A user's revocation replaces the user's previous one (the later
+// Before, the later Expires).
 func (r *Redis) Revoke(ctx context.Context, rev Revocation, now int64) (Revocation, error) {
-	keys := []string{r.revocationsKey()}
+	keys := []string{r.revocationsKey(), r.prefix + "urev:" + itoa(rev.UserID)}
 	args := []string{"u", itoa(rev.UserID), itoa(rev.Before), itoa(rev.Expires), itoa(r.retention), rev.Session}
 	if rev.Session != "" {
-		keys = append(keys, r.sessionKey(rev.Session))
+		keys[1] = r.sessionKey(rev.Session)
 		args[0] = "s"
 	}
 	v, err := r.client.Eval(ctx, revokeScript, keys, args)

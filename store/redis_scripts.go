@@ -90,18 +90,36 @@ mark(sk, at, rexp, member)
 return {2, at, member}
 `)
 
-// revokeScript: KEYS revocations[, sess]; ARGV kind ("s" or "u"), userID,
-// before (s), expires (s), retention (ms), sid. Returns {at, member}.
-// A session already revoked at least as long is not recorded again: its
-// revocation is returned; a longer one replaces it.
+// revokeScript: KEYS revocations, sess or user; ARGV kind ("s" or "u"),
+// userID, before (s), expires (s), retention (ms), sid. Returns {at,
+// member}. A session already revoked at least as long is not recorded
+// again: its revocation is returned; a longer one replaces it. A user has
+// one revocation: <prefix>urev:<userID> holds its member, expiring with it;
+// one that refuses no fewer tokens for no less long is returned, any other
+// replaces it with the later Before and the later Expires of the two.
 var revokeScript = resp.NewScript(luaCommon + `
 local zk = KEYS[1]
 local expires = tonumber(ARGV[4])
 local retention = tonumber(ARGV[5])
 local at, now = next_at(zk)
 if ARGV[1] == 'u' then
-  local member = 'u|' .. ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[4] .. '|' .. num(at)
+  local uk = KEYS[2]
+  local before = tonumber(ARGV[3])
+  local old = redis.call('GET', uk)
+  if old then
+    local score = redis.call('ZSCORE', zk, old)
+    local ob, oe = string.match(old, '^u|[^|]*|(%-?%d+)|(%-?%d+)|')
+    ob, oe = tonumber(ob), tonumber(oe)
+    if score and ob and oe then
+      if ob >= before and oe >= expires then return {tonumber(score), old} end
+      before, expires = math.max(before, ob), math.max(expires, oe)
+    end
+    redis.call('ZREM', zk, old)
+  end
+  local member = 'u|' .. ARGV[2] .. '|' .. num(before) .. '|' .. num(expires) .. '|' .. num(at)
   add(zk, at, now, member, retention)
+  redis.call('SET', uk, member)
+  redis.call('PEXPIREAT', uk, num(expires * 1000))
   return {at, member}
 end
 local sk = KEYS[2]

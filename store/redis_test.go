@@ -109,13 +109,15 @@ func TestRedis(t *testing.T) {
 		if got := spend(t, st, sp); got != store.Reused {
 			t.Fatalf("s3's r0 again: got %s, want Reused", outcomeName(got))
 		}
+		revoke(t, st, store.Revocation{UserID: 4, Before: exp - hour, Expires: exp + 30}, now)
 		tests := []struct {
 			key, typ  string
 			pexpireat int64 // 0: only checks for a TTL
 		}{
 			{"layout:sess:s1", "hash", exp * 1000},
 			{"layout:sess:s2", "hash", (exp + 10) * 1000},
-			{"layout:sess:s3", "hash", (exp + 20) * 1000}, // revoked by reuse until RevokeUntil
+			{"layout:sess:s3", "hash", (exp + 20) * 1000},  // revoked by reuse until RevokeUntil
+			{"layout:urev:4", "string", (exp + 30) * 1000}, // user 4's one revocation
 			{"layout:revocations", "zset", 0},
 		}
 		for _, tt := range tests {

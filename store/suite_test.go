@@ -317,14 +317,27 @@ func testRevokeUser(t *testing.T, newStore func(t *testing.T) store.Store) {
 	if got != want {
 		t.Fatalf("Revoke returned %+v, want %+v", got, want)
 	}
-	// The same revocation again is a second record (they are one per logout).
-	again := revoke(t, st, store.Revocation{UserID: 9, Before: sec, Expires: sec + hour}, now)
-	if again.At <= got.At {
-		t.Fatalf("second At %d not after first %d", again.At, got.At)
+	// One revocation per user: the same again is the one recorded; a later
+	// Before or Expires replaces it, keeping the later of each.
+	if again := revoke(t, st, store.Revocation{UserID: 9, Before: sec, Expires: sec + hour}, now); again != got {
+		t.Fatalf("the same again: got %+v, want the recorded %+v", again, got)
 	}
+	later := revoke(t, st, store.Revocation{UserID: 9, Before: sec + 5, Expires: sec + hour - 10}, now)
+	if later.At <= got.At || later.Before != sec+5 || later.Expires != sec+hour {
+		t.Fatalf("a later Before: got %+v, want a new At after %d, Before %d, Expires %d", later, got.At, sec+5, sec+hour)
+	}
+	longer := revoke(t, st, store.Revocation{UserID: 9, Before: sec - 5, Expires: sec + 2*hour}, now)
+	if longer.At <= later.At || longer.Before != sec+5 || longer.Expires != sec+2*hour {
+		t.Fatalf("a later Expires: got %+v, want a new At after %d, Before %d, Expires %d", longer, later.At, sec+5, sec+2*hour)
+	}
+	other := revoke(t, st, store.Revocation{UserID: 10, Before: sec, Expires: sec + hour}, now)
 	list, _ := revocations(t, st, 0, now)
-	if len(list) != 2 || list[0] != got || list[1] != again {
-		t.Fatalf("Revocations: got %+v, want [%+v %+v]", list, got, again)
+	if len(list) != 2 || list[0] != longer || list[1] != other {
+		t.Fatalf("Revocations: got %+v, want [%+v %+v]", list, longer, other)
+	}
+	// A replica that synced the first sees the replacement past its cursor.
+	if list, _ := revocations(t, st, got.At+1, now); len(list) != 2 || list[0] != longer {
+		t.Fatalf("Revocations since the first: got %+v, want [%+v %+v]", list, longer, other)
 	}
 }
 
@@ -411,7 +424,7 @@ func testCursor(t *testing.T, newStore func(t *testing.T) store.Store) {
 	for round := 0; round < 3; round++ {
 		want := map[int64]bool{}
 		for i := 0; i < round+1; i++ {
-			r := revoke(t, st, store.Revocation{UserID: 200, Before: sec, Expires: sec + hour}, now)
+			r := revoke(t, st, store.Revocation{UserID: int64(200 + 10*round + i), Before: sec, Expires: sec + hour}, now)
 			want[r.At] = true
 		}
 		list, next := revocations(t, st, cursor, now)
