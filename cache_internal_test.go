@@ -393,13 +393,13 @@ func TestMemoSkipsDecisionsOfReloadedState(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", step.desc, err)
 		}
-		remember(g, req, p.access, &m, false, id, g.memo.generation)
+		remember(g, req, p.access, &m, false, id)
 		if g.memo.len() != 1 {
 			t.Fatalf("%s: a decision on the state in force is memoised, memo has %d", step.desc, g.memo.len())
 		}
 		g.forgetDecisions()
 		step.reload()
-		remember(g, req, p.access, &m, false, id, g.memo.generation)
+		remember(g, req, p.access, &m, false, id)
 		if g.memo.len() != 0 {
 			t.Fatalf("%s reloaded before the memo: the decision was memoised", step.desc)
 		}

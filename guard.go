@@ -37,12 +37,6 @@ func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 		refuseRequest(g, w, fromVerify, refusal)
 		return
 	}
-	// The memo's generation before the revocation check: a revocation
-	// after it clears the memo, and remember must not add to it then.
-	var gen uint64
-	if g.memo != nil {
-		gen = atomic.LoadUint64(&g.memo.generation)
-	}
 	id, source, err := identify(g, token)
 	if err != nil {
 		refuseToken(g, w, source, err)
@@ -69,7 +63,7 @@ func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if g.memo != nil {
-		remember(g, r, token, &m, matched, id, gen)
+		remember(g, r, token, &m, matched, id)
 	}
 	if g.metricsOn {
 		g.countGuard(source, http.StatusOK)
@@ -129,10 +123,15 @@ func refuseToken(g *gate, w http.ResponseWriter, source int, err error) {
 // remember adds an allowed request to the decision memo when its outcome
 // depends on nothing but the path, the method and the Authorization
 // header, until the earliest of the token's exp, the cache TTL, the
-// directory's TTL (device routes) and the key files' next check; not if
-// the memo was cleared since its generation was gen (a revocation during
-// the checks).
-func remember(g *gate, r *http.Request, token string, m *permissions.Match, matched bool, id *identity, gen uint64) {
+// directory's TTL (device routes) and the key files' next check.
+//
+// A revocation is recorded in the view, then clears the memo. remember
+// reads the memo's generation, checks the revocations again, and add,
+// under the memo's lock, refuses the decision if a clear came since: a
+// revocation during the checks is either seen here or clears the memo
+// after the generation was read. (Read here, not in guard: without a memo
+// the request path does not pay for it.)
+func remember(g *gate, r *http.Request, token string, m *permissions.Match, matched bool, id *identity) {
 	auth := r.Header["Authorization"]
 	if len(auth) != 1 || token != bearerValue(auth[0]) {
 		return // the token came from elsewhere
@@ -178,10 +177,15 @@ func remember(g *gate, r *http.Request, token string, m *permissions.Match, matc
 	if t := now + g.view.every; t < deadline {
 		deadline = t
 	}
-	if deadline > now {
-		d := &decision{method: r.Method, deadline: time.Unix(0, deadline), names: id.names, values: id.values}
-		g.memo.add(r.URL.Path, auth[0], d, time.Unix(0, now), gen)
+	if deadline <= now {
+		return
 	}
+	gen := atomic.LoadUint64(&g.memo.generation)
+	if checkRevoked(g.view, &id.claims, now) != nil {
+		return
+	}
+	d := &decision{method: r.Method, deadline: time.Unix(0, deadline), names: id.names, values: id.values}
+	g.memo.add(r.URL.Path, auth[0], d, time.Unix(0, now), gen)
 }
 
 // passesUnauthenticated reports whether a request may pass without a token:

@@ -23,12 +23,11 @@ import (
 // expired entries are swept at most once a second, and if it is still full,
 // nothing new is added.
 type decisionMemo struct {
-	// generation counts the clears, for add; guard reads it before the
-	// token's revocation check. It changes under the write lock, through
-	// sync/atomic (guard reads it without the lock), so add, which holds
-	// the lock, reads it plainly: a field compare where a Load would be a
-	// standard-library call (CONTRIBUTING.md, the cost model). First, so
-	// that it is 64-bit aligned on 32-bit platforms.
+	// generation counts the clears, for add; remember reads it before its
+	// last revocation check. It changes under the write lock, through
+	// sync/atomic (remember reads it without the lock), so add, which
+	// holds the lock, reads it plainly. First, so that it is 64-bit
+	// aligned on 32-bit platforms.
 	generation uint64
 	mu         *sync.RWMutex
 	routes     map[string]map[string]*decision // path -> Authorization value -> decision
@@ -58,9 +57,9 @@ func newDecisionMemo(limit int) *decisionMemo {
 }
 
 // add stores d for path and authorization, replacing the entry of another
-// method or an expired one. gen is the generation read before d's checks
-// began: if the memo was cleared since (a revocation), d may rest on what
-// the clear was for, and is not added.
+// method or an expired one. gen is the generation remember read before
+// its last revocation check: if the memo was cleared since (a revocation),
+// d may rest on what the clear was for, and is not added.
 func (m *decisionMemo) add(path, authorization string, d *decision, now time.Time, gen uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
