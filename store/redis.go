@@ -32,7 +32,12 @@ type Redis struct {
 	client    *resp.Client
 	prefix    string
 	retention int64 // ms
+	page      int   // revocations per reply, at most (Revocations reads in pages)
 }
+
+// RevocationsPage is how many revocations one reply to Revocations carries
+// at most: 20,000 elements, far below resp.MaxArrayElems.
+const RevocationsPage = 10000
 
 // NewRedis returns a store over client with keys under keyPrefix (e.g.
 // "tokengate:"). retention is the longest token lifetime: revocations are
@@ -42,7 +47,15 @@ func NewRedis(client *resp.Client, keyPrefix string, retention time.Duration) *R
 	if ms < 1000 {
 		ms = 1000
 	}
-	return &Redis{client: client, prefix: keyPrefix, retention: ms}
+	return &Redis{client: client, prefix: keyPrefix, retention: ms, page: RevocationsPage}
+}
+
+// SetPage sets how many revocations one reply to Revocations carries at
+// most (RevocationsPage unless set; tests read in small pages).
+func (r *Redis) SetPage(n int) {
+	if n > 0 {
+		r.page = n
+	}
 }
 
 func (r *Redis) sessionKey(sid string) string { return r.prefix + "sess:" + sid }
@@ -118,32 +131,63 @@ func (r *Redis) Revoke(ctx context.Context, rev Revocation, now int64) (Revocati
 
 // Revocations returns the revocations with At >= since not expired at now
 // (ms), and the cursor for the next call: one past the latest At read.
+//
+// It reads in pages of r.page members, each from the latest At read so
+// far, inclusive: members that share it (the store gives each its own At,
+// but nothing else guarantees it) are not skipped, and those already read
+// are known by name, not by count, so that one removed meanwhile (a user's
+// revocation replaced) does not make another skipped.
 func (r *Redis) Revocations(ctx context.Context, since, now int64) ([]Revocation, int64, error) {
-	v, err := r.client.Do(ctx, "ZRANGEBYSCORE", r.revocationsKey(), itoa(since), "+inf", "WITHSCORES")
-	if err != nil {
-		return nil, since, fmt.Errorf("store: redis revocations: %w", err)
-	}
-	flat, err := v.Strings()
-	if err != nil || len(flat)%2 != 0 {
-		return nil, since, fmt.Errorf("store: redis revocations: unexpected reply (%d elements)", len(v.Elems))
-	}
 	var out []Revocation
 	next := since
-	for i := 0; i < len(flat); i += 2 {
-		score, err := strconv.ParseFloat(flat[i+1], 64)
+	from := since
+	var atFrom []string // members read whose At is from
+	for {
+		limit := r.page + len(atFrom)
+		v, err := r.client.Do(ctx, "ZRANGEBYSCORE", r.revocationsKey(), itoa(from), "+inf", "WITHSCORES", "LIMIT", "0", strconv.Itoa(limit))
 		if err != nil {
-			return nil, since, fmt.Errorf("store: redis revocations: score %q is not a number", flat[i+1])
+			return nil, since, fmt.Errorf("store: redis revocations: %w", err)
 		}
-		at := int64(score)
-		if at >= next {
-			next = at + 1
+		flat, err := v.Strings()
+		if err != nil || len(flat)%2 != 0 {
+			return nil, since, fmt.Errorf("store: redis revocations: unexpected reply (%d elements)", len(v.Elems))
 		}
-		rec, ok := decodeRevocation(flat[i], at)
-		if ok && rec.Expires*1000 > now {
-			out = append(out, rec)
+		for i := 0; i < len(flat); i += 2 {
+			score, err := strconv.ParseFloat(flat[i+1], 64)
+			if err != nil {
+				return nil, since, fmt.Errorf("store: redis revocations: score %q is not a number", flat[i+1])
+			}
+			at := int64(score)
+			if at == from && readAlready(atFrom, flat[i]) {
+				continue
+			}
+			if at != from {
+				from = at
+				atFrom = atFrom[:0]
+			}
+			atFrom = append(atFrom, flat[i])
+			if at >= next {
+				next = at + 1
+			}
+			rec, ok := decodeRevocation(flat[i], at)
+			if ok && rec.Expires*1000 > now {
+				out = append(out, rec)
+			}
+		}
+		if len(flat) < 2*limit {
+			return out, next, nil
 		}
 	}
-	return out, next, nil
+}
+
+// readAlready reports whether member is among those read.
+func readAlready(read []string, member string) bool {
+	for _, m := range read {
+		if m == member {
+			return true
+		}
+	}
+	return false
 }
 
 // decodeRevocation reads a sorted-set member: "s|<userID>|<expires>|<sid>"
