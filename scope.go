@@ -16,7 +16,7 @@ var (
 	errDirectory  = &httpError{status: http.StatusServiceUnavailable, msg: "device directory is unavailable, try again later"}
 	errBoundTwice = &httpError{
 		status: http.StatusBadRequest,
-		msg:    "a parameter or header the route is bound to appears more than once, or the header with '_' for '-'",
+		msg:    "a parameter or header the route is bound to appears more than once, or spelt with '_' for '-'",
 	}
 	errQuerySyntax = &httpError{
 		status: http.StatusBadRequest,

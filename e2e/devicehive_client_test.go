@@ -252,7 +252,7 @@ func TestDeviceHivePollScope(t *testing.T) {
 		{user: "alice", target: notif, code: 200, received: notif + "?networkIds=1,2"},
 		{user: "alice", target: notif, code: 200, received: notif + "?networkIds=1,2"}, // again: narrowed again
 		{user: "alice", target: notif + "?waitTimeout=0&networkIds=", code: 200, received: notif + "?waitTimeout=0&networkIds=1,2"},
-		{user: "alice", target: notif + "?networkIds=1&networkIds=3", code: 400, message: "a parameter or header the route is bound to appears more than once"},
+		{user: "alice", target: notif + "?networkIds=1&networkIds=3", code: 400, message: "a parameter or header the route is bound to appears more than once, or spelt with '_' for '-'"},
 		{user: "alice", target: notif + "?networkIds=1&x=1;networkIds=3", code: 400},
 		{user: "alice", target: notif + "?deviceId=d3", code: 403, message: "Access is denied"},
 		{user: "alice", target: notif + "?deviceId=d9", code: 404, message: "Device not found"},
