@@ -131,6 +131,10 @@ func refuseToken(g *gate, w http.ResponseWriter, source int, err error) {
 // revocation during the checks is either seen here or clears the memo
 // after the generation was read. (Read here, not in guard: without a memo
 // the request path does not pay for it.)
+//
+// What may not be memoised is sorted out here; memoise, in a frame of its
+// own, does the rest, so that requests never memoised (query or header
+// bindings: polls) do not pay for it (CONTRIBUTING.md, the cost model).
 func remember(g *gate, r *http.Request, token string, m *permissions.Match, matched bool, id *identity) {
 	auth := r.Header["Authorization"]
 	if len(auth) != 1 || token != bearerValue(auth[0]) {
@@ -139,6 +143,12 @@ func remember(g *gate, r *http.Request, token string, m *permissions.Match, matc
 	if matched && m.Scoped && !m.LineOnly {
 		return // a query or header binding was checked
 	}
+	memoise(g, r, auth[0], m, matched, id)
+}
+
+// memoise is remember for a request whose decision may be memoised, under
+// its Authorization value auth.
+func memoise(g *gate, r *http.Request, auth string, m *permissions.Match, matched bool, id *identity) {
 	// Unix nanoseconds, not time.Time methods (CONTRIBUTING.md, rules for
 	// the request path).
 	now := g.now().UnixNano()
@@ -185,7 +195,7 @@ func remember(g *gate, r *http.Request, token string, m *permissions.Match, matc
 		return
 	}
 	d := &decision{method: r.Method, deadline: time.Unix(0, deadline), names: id.names, values: id.values}
-	g.memo.add(r.URL.Path, auth[0], d, time.Unix(0, now), gen)
+	g.memo.add(r.URL.Path, auth, d, time.Unix(0, now), gen)
 }
 
 // passesUnauthenticated reports whether a request may pass without a token:
