@@ -112,32 +112,49 @@ func benchBaseline(b *testing.B, name string) {
 	if err := os.Symlink(dir, link); err != nil {
 		b.Fatal(err)
 	}
-	i := interp.New(interp.Options{GoPath: gopath})
-	if err := i.Use(stdlib.Symbols); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := i.Eval(fmt.Sprintf("import %q", "github.com/tokengate/"+name)); err != nil {
-		b.Fatal(err)
-	}
-	fnNew, err := i.Eval(name + ".New")
-	if err != nil {
-		b.Fatal(err)
-	}
-	fnCreateConfig, err := i.Eval(name + ".CreateConfig")
-	if err != nil {
-		b.Fatal(err)
-	}
-	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
-	results := fnNew.Call([]reflect.Value{reflect.ValueOf(context.Background()), reflect.ValueOf(next), fnCreateConfig.Call(nil)[0], reflect.ValueOf(name)})
-	h, ok := results[0].Interface().(http.Handler)
-	if !ok {
-		b.Fatalf("%s.New gave %T", name, results[0].Interface())
-	}
+	h := buildPlugin(b, gopath, "github.com/tokengate/"+name, name, nil)
 	req := httptest.NewRequest(http.MethodGet, "/device/d1", nil)
 	req.Header.Set("Authorization", "Bearer x.y.z")
 	w := &discard{h: http.Header{}}
 	h.ServeHTTP(w, req)
 	serveLoop(b, h, w, req)
+}
+
+// buildPlugin loads module (package pkg) from gopath into an interpreter
+// of its own, as Traefik loads a local plugin, and builds a middleware in
+// front of a handler that does nothing, from CreateConfig's configuration
+// as set changes it (nil: unchanged).
+func buildPlugin(b *testing.B, gopath, module, pkg string, set func(cfg reflect.Value)) http.Handler {
+	b.Helper()
+	i := interp.New(interp.Options{GoPath: gopath})
+	if err := i.Use(stdlib.Symbols); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := i.Eval(fmt.Sprintf("import %q", module)); err != nil {
+		b.Fatal(err)
+	}
+	fnNew, err := i.Eval(pkg + ".New")
+	if err != nil {
+		b.Fatal(err)
+	}
+	fnCreateConfig, err := i.Eval(pkg + ".CreateConfig")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := fnCreateConfig.Call(nil)[0]
+	if set != nil {
+		set(cfg.Elem())
+	}
+	next := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+	results := fnNew.Call([]reflect.Value{reflect.ValueOf(context.Background()), reflect.ValueOf(next), cfg, reflect.ValueOf(pkg)})
+	if err, _ := results[1].Interface().(error); err != nil {
+		b.Fatal(err)
+	}
+	h, ok := results[0].Interface().(http.Handler)
+	if !ok {
+		b.Fatalf("%s.New gave %T", pkg, results[0].Interface())
+	}
+	return h
 }
 
 // BenchmarkInterpretedKnownTokenNewPath: a verified token (claims cache

@@ -1,7 +1,6 @@
 package interp_test
 
 import (
-	"context"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -11,9 +10,6 @@ import (
 	"reflect"
 	"testing"
 	"time"
-
-	"github.com/traefik/yaegi/interp"
-	"github.com/traefik/yaegi/stdlib"
 )
 
 // The peer plugins, loaded as Traefik loads a local plugin and measured
@@ -68,32 +64,7 @@ func benchPeer(b *testing.B, module, pkg string, set func(cfg reflect.Value, jwk
 		fmt.Fprintf(w, `{"keys":[{"kty":"oct","kid":"k1","alg":"HS256","k":%q}]}`, k)
 	}))
 	defer jwks.Close()
-	i := interp.New(interp.Options{GoPath: peers})
-	if err := i.Use(stdlib.Symbols); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := i.Eval(fmt.Sprintf("import %q", module)); err != nil {
-		b.Fatal(err)
-	}
-	fnNew, err := i.Eval(pkg + ".New")
-	if err != nil {
-		b.Fatal(err)
-	}
-	fnCreateConfig, err := i.Eval(pkg + ".CreateConfig")
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg := fnCreateConfig.Call(nil)[0]
-	set(cfg.Elem(), jwks.URL+"/jwks.json")
-	next := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
-	results := fnNew.Call([]reflect.Value{reflect.ValueOf(context.Background()), reflect.ValueOf(next), cfg, reflect.ValueOf("peer")})
-	if err, _ := results[1].Interface().(error); err != nil {
-		b.Fatal(err)
-	}
-	h, ok := results[0].Interface().(http.Handler)
-	if !ok {
-		b.Fatalf("%s.New gave %T", pkg, results[0].Interface())
-	}
+	h := buildPlugin(b, peers, module, pkg, func(cfg reflect.Value) { set(cfg, jwks.URL+"/jwks.json") })
 	req := httptest.NewRequest(http.MethodGet, "/device/d1", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	// traefik-jwt-plugin fetches its keys in the background.
