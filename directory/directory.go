@@ -9,6 +9,7 @@
 package directory
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -175,15 +176,24 @@ func (d *Directory) fetch(ctx context.Context, id string) (Device, error) {
 	if err != nil || len(body) > maxLookupBody {
 		return Device{}, fmt.Errorf("%w: unreadable or oversized lookup answer", ErrUnavailable)
 	}
+	// Numbers stay json.Number, so that an id keeps every digit (float64
+	// holds integers exactly only up to 2^53).
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
 	var doc map[string]any
-	if err := json.Unmarshal(body, &doc); err != nil {
+	if err := dec.Decode(&doc); err != nil {
+		return Device{}, fmt.Errorf("%w: lookup answer is not a JSON object", ErrUnavailable)
+	}
+	if _, err := dec.Token(); err != io.EOF {
 		return Device{}, fmt.Errorf("%w: lookup answer is not a JSON object", ErrUnavailable)
 	}
 	return Device{NetworkID: field(doc, d.opts.NetworkField), DeviceTypeID: field(doc, d.opts.DeviceTypeField)}, nil
 }
 
-// field reads a dotted path of a JSON object as a string id; numbers are
-// written as integers. A missing field gives "".
+// field reads a dotted path of a JSON object as a string id. A number is
+// an id only as an integer literal in int64's range, kept as written; any
+// other number (1.0, 1e3, beyond int64) gives "", as a missing field does,
+// which no scope but "*" holds.
 func field(doc map[string]any, path string) string {
 	var v any = doc
 	for _, key := range strings.Split(path, ".") {
@@ -196,8 +206,10 @@ func field(doc map[string]any, path string) string {
 	switch x := v.(type) {
 	case string:
 		return x
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
+	case json.Number:
+		if _, err := strconv.ParseInt(string(x), 10, 64); err == nil {
+			return string(x)
+		}
 	}
 	return ""
 }

@@ -195,3 +195,59 @@ func TestNewRejects(t *testing.T) {
 		})
 	}
 }
+
+// TestLookupNumericIDs pins the numbers a lookup answer may hold as ids: an
+// integer literal is read as written (ids above 2^53 once collapsed onto
+// their neighbours through float64: a device in network 9007199254740993
+// was read as in 9007199254740992); any other number (a fraction, an
+// exponent, out of int64 range) reads as no value, like a missing field,
+// which no token scope but "*" holds.
+func TestLookupNumericIDs(t *testing.T) {
+	answers := map[string]string{
+		"big":       `{"networkId": 9007199254740993, "deviceTypeId": 10}`,
+		"plain":     `{"networkId": 10, "deviceTypeId": 20}`,
+		"negative":  `{"networkId": -5, "deviceTypeId": 20}`,
+		"fraction":  `{"networkId": 1.0, "deviceTypeId": 20}`,
+		"exponent":  `{"networkId": 1e3, "deviceTypeId": 20}`,
+		"too large": `{"networkId": 9223372036854775808, "deviceTypeId": 20}`,
+		"string":    `{"networkId": "9007199254740993", "deviceTypeId": "t1"}`,
+		"missing":   `{"deviceTypeId": 20}`,
+		"trailing":  `{"networkId": 1, "deviceTypeId": 20} {}`,
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := answers[strings.TrimPrefix(r.URL.Path, "/device/")]
+		if !ok {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(srv.Close)
+	d := newDirectory(t, srv.URL+"/device/{deviceId}", func(o *directory.Options) { o.Header = "" })
+	tests := []struct {
+		id   string
+		want directory.Device
+		err  error
+	}{
+		{id: "big", want: directory.Device{NetworkID: "9007199254740993", DeviceTypeID: "10"}},
+		{id: "plain", want: directory.Device{NetworkID: "10", DeviceTypeID: "20"}},
+		{id: "negative", want: directory.Device{NetworkID: "-5", DeviceTypeID: "20"}},
+		{id: "fraction", want: directory.Device{DeviceTypeID: "20"}},
+		{id: "exponent", want: directory.Device{DeviceTypeID: "20"}},
+		{id: "too large", want: directory.Device{DeviceTypeID: "20"}},
+		{id: "string", want: directory.Device{NetworkID: "9007199254740993", DeviceTypeID: "t1"}},
+		{id: "missing", want: directory.Device{DeviceTypeID: "20"}},
+		{id: "trailing", err: directory.ErrUnavailable},
+	}
+	for _, test := range tests {
+		t.Run(test.id, func(t *testing.T) {
+			got, err := d.Lookup(context.Background(), test.id)
+			if !errors.Is(err, test.err) {
+				t.Fatalf("err = %v, want %v", err, test.err)
+			}
+			if got != test.want {
+				t.Fatalf("got %+v, want %+v", got, test.want)
+			}
+		})
+	}
+}
