@@ -273,6 +273,10 @@ func (g *gate) compileTokenSources(config *Config) error {
 	if config.CookieCSRFHeader != "" && !validToken(config.CookieCSRFHeader) {
 		return fmt.Errorf("cookieCSRFHeader: %q is not a valid header name", config.CookieCSRFHeader)
 	}
+	if config.CookieCSRFHeader != "" && sentWithoutPreflight(config.CookieCSRFHeader) {
+		return fmt.Errorf("cookieCSRFHeader: %q proves nothing: a browser sends it cross-site without a CORS preflight "+
+			"(or sets it itself); name a header of your own such as X-Requested-With", config.CookieCSRFHeader)
+	}
 	if config.TokenCookie != "" && config.CookieCSRFHeader == "" && len(config.AllowedOrigins) == 0 {
 		return errors.New("cookieCSRFHeader: required with tokenCookie unless allowedOrigins lists the origins that may use the cookie")
 	}
@@ -286,6 +290,30 @@ func (g *gate) compileTokenSources(config *Config) error {
 		g.allowedOrigins[o] = true
 	}
 	return nil
+}
+
+// sentWithoutPreflight reports whether a browser may send the header named
+// on a cross-site request without a CORS preflight, so that its presence
+// cannot prove the request was not a cross-site form: the CORS-safelisted
+// request headers, the forbidden request headers a browser sets itself
+// (Fetch standard), any Sec- or Proxy- header, and Authorization (sent with
+// credentials the browser has cached).
+func sentWithoutPreflight(name string) bool {
+	lower := strings.ToLower(name)
+	if strings.HasPrefix(lower, "sec-") || strings.HasPrefix(lower, "proxy-") {
+		return true
+	}
+	return map[string]bool{
+		// CORS-safelisted request headers.
+		"accept": true, "accept-language": true, "content-language": true, "content-type": true, "range": true,
+		// Forbidden request header names.
+		"accept-charset": true, "accept-encoding": true, "access-control-request-headers": true,
+		"access-control-request-method": true, "connection": true, "content-length": true, "cookie": true,
+		"date": true, "dnt": true, "expect": true, "host": true, "keep-alive": true, "origin": true,
+		"referer": true, "set-cookie": true, "te": true, "trailer": true, "transfer-encoding": true,
+		"upgrade": true, "via": true,
+		"authorization": true,
+	}[lower]
 }
 
 // compileCaches validates the cache options and builds the claims cache and

@@ -149,6 +149,21 @@ func TestNew(t *testing.T) {
 		{desc: "unknown role", change: func(cfg *tokengate.Config) { cfg.Users[2].Role = "root" }, wantErr: "users[2].role"},
 		{desc: "unknown action", change: func(cfg *tokengate.Config) { cfg.Users[2].Actions = []string{"GetDevice", "Fly"} }, wantErr: "users[2].actions[1]"},
 		{desc: "missing users file", change: func(cfg *tokengate.Config) { cfg.UsersFile = "/nonexistent/users.json" }, wantErr: "usersFile"},
+		// cookieCSRFHeader must be a header a browser sends cross-site only
+		// after a CORS preflight: a cross-site form sends each of these.
+		{desc: "CSRF header of our own", change: func(cfg *tokengate.Config) { cfg.CookieCSRFHeader = "X-CSRF-Token" }},
+		{desc: "CSRF header Origin", change: func(cfg *tokengate.Config) { cfg.CookieCSRFHeader = "Origin" }, wantErr: "cookieCSRFHeader:"},
+		{desc: "CSRF header Content-Type", change: func(cfg *tokengate.Config) { cfg.CookieCSRFHeader = "content-type" }, wantErr: "cookieCSRFHeader:"},
+		{desc: "CSRF header Accept", change: func(cfg *tokengate.Config) { cfg.CookieCSRFHeader = "Accept" }, wantErr: "cookieCSRFHeader:"},
+		{desc: "CSRF header Range", change: func(cfg *tokengate.Config) { cfg.CookieCSRFHeader = "Range" }, wantErr: "cookieCSRFHeader:"},
+		{desc: "CSRF header Cookie", change: func(cfg *tokengate.Config) { cfg.CookieCSRFHeader = "Cookie" }, wantErr: "cookieCSRFHeader:"},
+		{desc: "CSRF header Referer", change: func(cfg *tokengate.Config) { cfg.CookieCSRFHeader = "REFERER" }, wantErr: "cookieCSRFHeader:"},
+		{desc: "CSRF header DNT", change: func(cfg *tokengate.Config) { cfg.CookieCSRFHeader = "dnt" }, wantErr: "cookieCSRFHeader:"},
+		{desc: "CSRF header Host", change: func(cfg *tokengate.Config) { cfg.CookieCSRFHeader = "Host" }, wantErr: "cookieCSRFHeader:"},
+		{desc: "CSRF header Sec-Fetch-Site", change: func(cfg *tokengate.Config) { cfg.CookieCSRFHeader = "Sec-Fetch-Site" }, wantErr: "cookieCSRFHeader:"},
+		{desc: "CSRF header sec-ch-ua", change: func(cfg *tokengate.Config) { cfg.CookieCSRFHeader = "sec-ch-ua" }, wantErr: "cookieCSRFHeader:"},
+		{desc: "CSRF header Proxy-", change: func(cfg *tokengate.Config) { cfg.CookieCSRFHeader = "Proxy-Anything" }, wantErr: "cookieCSRFHeader:"},
+		{desc: "CSRF header Authorization", change: func(cfg *tokengate.Config) { cfg.CookieCSRFHeader = "Authorization" }, wantErr: "cookieCSRFHeader:"},
 	}
 	for _, test := range tests {
 		t.Run(test.desc, func(t *testing.T) {
