@@ -66,8 +66,9 @@ type Spec struct {
 	// TokensValidAfter (RFC 3339) refuses every token of the user issued
 	// before that instant. Default empty: none refused.
 	TokensValidAfter string
-	// Actions are DeviceHive action names or ids. When non-empty they
-	// replace a client's default actions. Admins always have every action.
+	// Actions are DeviceHive action names or ids. Nil (absent) gives a
+	// client the default client set; any other list, even an empty one,
+	// replaces it: empty means no action. Admins always have every action.
 	Actions []string
 	// NetworkIDs and DeviceTypeIDs are what a client may reach; "*" means
 	// all, empty means none. Admins always have "*".
@@ -425,7 +426,10 @@ func validate(sp Spec) (*entry, string, error) {
 	}
 
 	u.Actions = permissions.ClientActions()
-	if len(sp.Actions) > 0 {
+	if sp.Actions != nil {
+		// A list that is there replaces the default set, an empty one
+		// with nothing: an operator who empties a user's actions takes
+		// its rights away, never gives it the default set.
 		actions := make([]permissions.Action, 0, len(sp.Actions))
 		for i, name := range sp.Actions {
 			a, err := permissions.ParseAction(name)
