@@ -203,6 +203,12 @@ func (g *gate) loginFrom(r *http.Request, body map[string]any, loginField string
 	if err != nil {
 		return pair{}, err
 	}
+	if len(login) > users.MaxLoginBytes {
+		// Before the throttle and the audit trail: no configured login is
+		// this long, and an attacker's megabyte login must not be counted,
+		// stored as a counter key or written to the audit log.
+		return pair{}, errLoginTooLong
+	}
 	password, err := stringField(body, "password")
 	if err != nil {
 		return pair{}, err
@@ -229,6 +235,10 @@ func (g *gate) loginFrom(r *http.Request, body map[string]any, loginField string
 	}
 	return p, err
 }
+
+// errLoginTooLong refuses a login longer than users.MaxLoginBytes, the
+// same answer for every such login.
+var errLoginTooLong = &httpError{status: http.StatusBadRequest, msg: "login is longer than 256 bytes"}
 
 // noteLogin counts and audits a login attempt. Callers check g.telemetry
 // first, so that it is not called for nothing (CONTRIBUTING.md, the cost

@@ -47,6 +47,10 @@ const (
 // MaxPasswordBytes bounds the passwords Authenticate checks.
 const MaxPasswordBytes = 256
 
+// MaxLoginBytes bounds logins: a configured login may not be longer, so
+// the token service refuses a longer one before counting or recording it.
+const MaxLoginBytes = 256
+
 // MaxFileSize bounds the users file.
 const MaxFileSize = 4 << 20
 
@@ -377,6 +381,9 @@ func validate(sp Spec) (*entry, string, error) {
 	}
 	if u.Login == "" {
 		return nil, "login", errors.New("required")
+	}
+	if len(u.Login) > MaxLoginBytes {
+		return nil, "login", fmt.Errorf("longer than %d bytes", MaxLoginBytes)
 	}
 	h, err := ParseHash(strings.TrimSpace(sp.PasswordHash))
 	if err != nil {
