@@ -77,6 +77,8 @@ type Config struct {
 	// CookieCSRFHeader is the header whose presence proves a request with a
 	// cookie token was not a cross-site form (browsers send custom headers
 	// cross-site only after a CORS preflight). Default "X-Requested-With".
+	// A header a browser sends without a preflight (Origin, Content-Type,
+	// Cookie, Sec-*...) proves nothing and is refused.
 	CookieCSRFHeader string `json:"cookieCSRFHeader,omitempty"`
 	// AllowedOrigins are origins (scheme://host[:port]) whose requests may
 	// use a cookie token on unsafe methods without CookieCSRFHeader.
@@ -328,7 +330,9 @@ type UserConfig struct {
 	// TokensValidAfter (RFC 3339) refuses every token of this user issued
 	// before that instant. Default empty.
 	TokensValidAfter string `json:"tokensValidAfter,omitempty"`
-	// Actions overrides the role's actions (DeviceHive names or ids).
+	// Actions overrides the role's actions (DeviceHive names or ids):
+	// absent, a client has the default client set; an empty list grants
+	// no action.
 	Actions []string `json:"actions,omitempty"`
 	// NetworkIDs are the networks the user may reach; "*" means all.
 	NetworkIDs []string `json:"networkIds,omitempty"`
