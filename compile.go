@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/tokengate/tokengate/directory"
@@ -335,13 +334,12 @@ func (g *gate) compileCaches(config *Config) error {
 		g.memo = newDecisionMemo(config.CacheMaxEntries)
 	}
 	// ServeHTTP reads the memo through these two fields (one selector less
-	// per use); with the memo off they are an empty map nothing is added to.
-	memo := g.memo
-	if memo == nil {
-		memo = &decisionMemo{mu: &sync.RWMutex{}, routes: map[string]map[string]*decision{}}
+	// per use). Without a memo, New returns the unmemoised handler, whose
+	// ServeHTTP does not read them.
+	if g.memo != nil {
+		g.memoMu = g.memo.mu
+		g.memoRoutes = g.memo.routes
 	}
-	g.memoMu = memo.mu
-	g.memoRoutes = memo.routes
 	return nil
 }
 

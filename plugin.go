@@ -159,7 +159,9 @@ func SetClock(h http.Handler, now func() time.Time) bool {
 	return true
 }
 
-// ServeHTTP answers the token paths itself and guards everything else.
+// ServeHTTP answers the token paths itself and guards everything else. It
+// is the middleware's when decisions are memoised (New returns unmemoised
+// otherwise).
 //
 // Its first step is the fast path: a request allowed before (same path,
 // Authorization value and method) is forwarded after a lookup in the

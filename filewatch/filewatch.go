@@ -4,14 +4,12 @@
 // are watched this way.
 //
 // No goroutine is started: the files are checked on the caller's goroutine,
-// at most once per interval. Being due is tested by the caller, inline on
-// its request path, from the Watch's fields rather than by a method call
-// (CONTRIBUTING.md, the cost model):
+// at most once per interval. Being due is tested from the Watch's fields
+// rather than by a method call (CONTRIBUTING.md, the cost model): by
+// CheckDue, or written out inline where the caller always has a watch:
 //
-//	if w := s.watch; w != nil {
-//		if now := w.Now().UnixNano(); now >= atomic.LoadInt64(&w.Next) {
-//			w.Check(now)
-//		}
+//	if now := w.Now().UnixNano(); now >= atomic.LoadInt64(&w.Next) {
+//		w.Check(now)
 //	}
 //
 // It uses the Go 1.22 standard library only (CONTRIBUTING.md).
@@ -108,6 +106,15 @@ func (w *Watch) SetClock(now func() time.Time) {
 	defer w.mu.Unlock()
 	w.Now = now
 	atomic.StoreInt64(&w.Next, now().UnixNano()+w.every)
+}
+
+// CheckDue checks the files when they are due. A function, not a method:
+// it runs on the request path (users.Find), called only when there is a
+// watch, so that callers without one do not pay for its frame.
+func CheckDue(w *Watch) {
+	if now := w.Now().UnixNano(); now >= atomic.LoadInt64(&w.Next) {
+		w.Check(now)
+	}
 }
 
 // Check checks the files, now being the caller's w.Now().UnixNano() at or

@@ -451,7 +451,7 @@ func (s *Service) Keys() *KeySet {
 	if s.static != nil {
 		return s.static
 	}
-	return s.opts.Keys.Current()
+	return s.keys.Current()
 }
 
 // readClaims checks and copies the claims of a payload readCanonical left
@@ -480,10 +480,10 @@ func readClaims(s *Service, mc map[string]any, want Type, now int64, c *Claims) 
 	if later < c.IssuedAt {
 		return ErrNotYetValid
 	}
-	if iss, _ := mc["iss"].(string); s.opts.Issuer != "" && iss != s.opts.Issuer {
+	if iss, _ := mc["iss"].(string); s.issuer != "" && iss != s.issuer {
 		return ErrIssuer
 	}
-	if s.opts.Audience != "" && !hasAudience(mc["aud"], s.opts.Audience) {
+	if s.audience != "" && !hasAudience(mc["aud"], s.audience) {
 		return ErrAudience
 	}
 	payload, _ := mc["payload"].(map[string]any)

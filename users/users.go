@@ -252,11 +252,12 @@ func (s *Store) ByID(id int64) (User, bool) {
 
 // Find returns the current user with that id, or nil, without copying: the
 // User is shared and must not be changed. It exists for the request path,
-// where ByID's copies of the user's slices would allocate: a function, with
-// the check for a due file written out (CONTRIBUTING.md, the cost model).
+// where ByID's copies of the user's slices would allocate: a function,
+// calling filewatch.CheckDue only with a users file (CONTRIBUTING.md, the
+// cost model).
 func Find(s *Store, id int64) *User {
 	if s.watch != nil {
-		checkDue(s.watch)
+		filewatch.CheckDue(s.watch)
 	}
 	s.mu.RLock()
 	e := s.byID[id]
@@ -272,17 +273,7 @@ func Find(s *Store, id int64) *User {
 // users in place.
 func (s *Store) checkFile() {
 	if s.watch != nil {
-		checkDue(s.watch)
-	}
-}
-
-// checkDue checks the users file's watch when it is due. The test for
-// being due is written out here, not a method of filewatch: it runs on
-// every request with a users file, and Find calls it only then, so that
-// its frame is not paid without one (CONTRIBUTING.md, the cost model).
-func checkDue(w *filewatch.Watch) {
-	if now := w.Now().UnixNano(); now >= atomic.LoadInt64(&w.Next) {
-		w.Check(now)
+		filewatch.CheckDue(s.watch)
 	}
 }
 
