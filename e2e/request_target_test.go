@@ -73,3 +73,22 @@ func rawGet(t *testing.T, g *gateway, target string, header ...string) (int, str
 	}
 	return resp.StatusCode, head.String(), string(body)
 }
+
+// TestTrailingSlashAndLongLogin: through real Traefik, a path that only a
+// trailing slash keeps from a rule is checked by that rule (alice may read
+// d1, so /device/d1/ reaches the backend, where no rule would have refused
+// it), and a login over 256 bytes is refused before the throttle and the
+// audit trail.
+func TestTrailingSlashAndLongLogin(t *testing.T) {
+	g := deviceHiveGateway(t)
+	alice, _ := g.login(t, "alice")
+	r := g.do(t, http.MethodGet, "/device/d1/", "", "Host", "echo.e2e", "Authorization", "Bearer "+alice)
+	if r.code != http.StatusOK || r.header.Get("X-E2e-Echo") != "1" {
+		t.Fatalf("GET /device/d1/ = %s, want the backend's answer", r)
+	}
+	long := strings.Repeat("a", 257)
+	r = g.post(t, "/token", `{"login":"`+long+`","password":"x"}`, "Host", "echo.e2e")
+	if r.code != http.StatusBadRequest || r.json["message"] != "login is longer than 256 bytes" {
+		t.Fatalf("a 257-byte login = %s, want 400 login is longer than 256 bytes", r)
+	}
+}
