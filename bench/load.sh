@@ -6,13 +6,16 @@
 # nothing (bench/noop: the floor of any interpreted plugin); with a plugin
 # that only looks the request up in a read-locked map and sets the six
 # headers (bench/lookup: the ceiling for any cached decision under Yaegi);
+# with a plugin that checks an HS256 token's signature and expiry with the
+# least work and sets six headers from its claims (bench/verifyfloor: the
+# ceiling for any plugin verifying every token under Yaegi);
 # with tokengate answering from its caches; and with tokengate verifying
 # every token. It reports requests per second and the ratios to the plain
 # route measured in the same run.
 #
 # Throughput on a shared machine drifts by several percent within a
 # minute, so the routes are measured in interleaved rounds (plain, headers,
-# noop, lookup, cached, verify; one more plain run closes the last round); each
+# noop, lookup, floor, cached, verify...; one more plain run closes the last round); each
 # ratio is taken against the mean of the plain runs of its round and the
 # next, and the table shows the median and the range over the rounds.
 #
@@ -117,7 +120,7 @@ if command -v redis-server >/dev/null; then
   redis_port=$(free_port)
   redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" --logfile "$work/redis.log" & pids+=($!)
 fi
-for baseline in noop lookup; do
+for baseline in noop lookup verifyfloor; do
   mkdir -p "$work/plugins-local/src/github.com/tokengate/$baseline"
   cp "bench/$baseline/go.mod" "bench/$baseline/$baseline.go" "bench/$baseline/.traefik.yml" "$work/plugins-local/src/github.com/tokengate/$baseline/"
 done
@@ -135,6 +138,7 @@ $([ -n "$peers" ] && echo "    agilezebra: {moduleName: \"$agilezebra\"}")
 $([ -n "$peers" ] && echo "    jwtplugin: {moduleName: \"$jwtplugin\"}")
     noop: {moduleName: github.com/tokengate/noop}
     lookup: {moduleName: github.com/tokengate/lookup}
+    verifyfloor: {moduleName: github.com/tokengate/verifyfloor}
 YAML
 
 gate_config() { # $1: cacheTTL, $2: plugin name (default tokengate), $3: extra option lines, $4: keys
@@ -157,6 +161,7 @@ http:
     headers: {rule: "Host(\`headers.bench\`)", service: backend, middlewares: [identity]}
     noop: {rule: "Host(\`noop.bench\`)", service: backend, middlewares: [noop]}
     lookup: {rule: "Host(\`lookup.bench\`)", service: backend, middlewares: [lookup]}
+    floor: {rule: "Host(\`floor.bench\`)", service: backend, middlewares: [floor]}
     cached: {rule: "Host(\`cached.bench\`)", service: backend, middlewares: [cached]}
     verify: {rule: "Host(\`verify.bench\`)", service: backend, middlewares: [verify]}
     verify-rs256: {rule: "Host(\`verify-rs256.bench\`)", service: backend, middlewares: [verify-rs256]}
@@ -195,6 +200,9 @@ ROUTES
     lookup:
       plugin:
         lookup: {}
+    floor:
+      plugin:
+        verifyfloor: {secret: "$secret"}
     cached:
       plugin:
 $(gate_config 5m)
@@ -275,7 +283,7 @@ for alg in rs256 es256 eddsa; do
     sed -n 's/.*"accessToken":"\([^"]*\)".*/\1/p')
   [ -n "${route_token[verify-$alg]}" ] || { echo "load.sh: no $alg token; Traefik log:" >&2; cat "$work/traefik.log" >&2; exit 1; }
 done
-routes="plain headers noop lookup cached verify verify-rs256 verify-es256 verify-eddsa forged garbage"
+routes="plain headers noop lookup floor cached verify verify-rs256 verify-es256 verify-eddsa forged garbage"
 [ -n "$before" ] && routes="$routes cached-before verify-before"
 [ -n "$peers" ] && routes="$routes peer-agilezebra peer-jwtplugin"
 token_routes="refresh rotate"
@@ -348,6 +356,7 @@ label() {
     headers) echo "Traefik's headers middleware setting the six identity headers" ;;
     noop) echo "a plugin that only calls next (bench/noop)" ;;
     lookup) echo "a plugin that looks the request up in a read-locked map and sets the six headers (bench/lookup)" ;;
+    floor) echo "a plugin that verifies an HS256 token with the least work and sets six headers from its claims (bench/verifyfloor)" ;;
     cached) echo "tokengate, cached decision" ;;
     verify) echo "tokengate, every token verified (cacheTTL 0s)" ;;
     verify-rs256) echo "tokengate, every token verified, RS256 (2048-bit)" ;;

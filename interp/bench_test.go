@@ -97,9 +97,38 @@ func BenchmarkInterpretedLookupPlugin(b *testing.B) {
 	benchBaseline(b, "lookup")
 }
 
+// BenchmarkInterpretedVerifyFloor measures bench/verifyfloor, the least an
+// interpreted plugin can do to verify an HS256 token per request, on the
+// token BenchmarkInterpretedVerifyEveryRequest verifies.
+func BenchmarkInterpretedVerifyFloor(b *testing.B) {
+	_, token := benchHandler(b, "          cacheTTL: 0s\n")
+	h := buildPlugin(b, baselinePath(b, "verifyfloor"), "github.com/tokengate/verifyfloor", "verifyfloor", func(cfg reflect.Value) {
+		cfg.FieldByName("Secret").SetString(testSecret)
+	})
+	req := httptest.NewRequest(http.MethodGet, "/device/d1", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	w := &discard{h: http.Header{}}
+	h.ServeHTTP(w, req)
+	if req.Header.Get("X-Auth-Login") != "bob" {
+		b.Fatalf("the request was not let through: %v", req.Header)
+	}
+	serveLoop(b, h, w, req)
+}
+
 // benchBaseline loads bench/<name> (module github.com/tokengate/<name>) into
 // its own interpreter, as Traefik loads a local plugin, and measures it.
 func benchBaseline(b *testing.B, name string) {
+	h := buildPlugin(b, baselinePath(b, name), "github.com/tokengate/"+name, name, nil)
+	req := httptest.NewRequest(http.MethodGet, "/device/d1", nil)
+	req.Header.Set("Authorization", "Bearer x.y.z")
+	w := &discard{h: http.Header{}}
+	h.ServeHTTP(w, req)
+	serveLoop(b, h, w, req)
+}
+
+// baselinePath returns a GOPATH holding bench/<name> as the module
+// github.com/tokengate/<name>.
+func baselinePath(b *testing.B, name string) string {
 	dir, err := filepath.Abs(filepath.Join("..", "bench", name))
 	if err != nil {
 		b.Fatal(err)
@@ -112,12 +141,7 @@ func benchBaseline(b *testing.B, name string) {
 	if err := os.Symlink(dir, link); err != nil {
 		b.Fatal(err)
 	}
-	h := buildPlugin(b, gopath, "github.com/tokengate/"+name, name, nil)
-	req := httptest.NewRequest(http.MethodGet, "/device/d1", nil)
-	req.Header.Set("Authorization", "Bearer x.y.z")
-	w := &discard{h: http.Header{}}
-	h.ServeHTTP(w, req)
-	serveLoop(b, h, w, req)
+	return gopath
 }
 
 // buildPlugin loads module (package pkg) from gopath into an interpreter

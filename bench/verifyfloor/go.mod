@@ -1,0 +1,3 @@
+module github.com/tokengate/verifyfloor
+
+go 1.22
