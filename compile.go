@@ -334,8 +334,8 @@ func (g *gate) compileCaches(config *Config) error {
 		g.memo = newDecisionMemo(config.CacheMaxEntries)
 	}
 	// ServeHTTP reads the memo through these two fields (one selector less
-	// per use). Without a memo, New returns the unmemoised handler, whose
-	// ServeHTTP does not read them.
+	// per use). Without a memo, New returns the uncached or unmemoised
+	// handler, whose ServeHTTP does not read them.
 	if g.memo != nil {
 		g.memoMu = g.memo.mu
 		g.memoRoutes = g.memo.routes

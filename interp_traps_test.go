@@ -588,6 +588,25 @@ func trapJoinedIfs(l *trapLimits, x int) int {
 	return 0
 }
 
+// trapDefined and trapAssigned compute the same four values, declared with
+// := and declared first then assigned.
+func trapDefined(x int) int {
+	a := x + 1
+	b := a + 2
+	c := b + 3
+	d := c + 4
+	return d
+}
+
+func trapAssigned(x int) int {
+	var a, b, c, d int
+	a = x + 1
+	b = a + 2
+	c = b + 3
+	d = c + 4
+	return d
+}
+
 var trapSink int
 
 // TestInterpreterCostModel measures, under the interpreter, the
@@ -623,6 +642,8 @@ func TestInterpreterCostModel(t *testing.T) {
 		{"a function with 4 temporaries in a branch not taken", func() { trapSink = trapRareBranch(g, 1) }},
 		{"a function testing 4 conditions in 4 ifs", func() { trapSink = trapSeparateIfs(limits, 10) }},
 		{"the same 4 conditions joined by ||", func() { trapSink = trapJoinedIfs(limits, 10) }},
+		{"4 values declared with :=", func() { trapSink = trapDefined(1) }},
+		{"the same 4 declared first, then assigned", func() { trapSink = trapAssigned(1) }},
 		{"a standard library call, strings.HasPrefix", func() {
 			if strings.HasPrefix("abcdef", "abc") {
 				trapSink++

@@ -104,16 +104,20 @@ func New(_ context.Context, next http.Handler, config *Config, name string) (htt
 	if err != nil {
 		return nil, fmt.Errorf("tokengate %q: %w", name, err)
 	}
-	if g.memo == nil {
-		return &unmemoised{g: g}, nil
+	if g.memo != nil {
+		return g, nil
 	}
-	return g, nil
+	if g.cache == nil && g.tokenCookie == "" && g.tokenQuery == "" {
+		return &uncached{g: g}, nil
+	}
+	return &unmemoised{g: g}, nil
 }
 
-// unmemoised is the middleware when decisions are not memoised (cacheTTL
-// 0s, a cookie or a query token): its ServeHTTP goes straight to serve,
-// without the frame and the read lock of a memo lookup that could find
-// nothing (CONTRIBUTING.md, the cost model).
+// unmemoised is the middleware when decisions are not memoised because a
+// cookie or a query token may come with a request (uncached is the one
+// without any cache): its ServeHTTP goes straight to serve, without the
+// frame and the read lock of a memo lookup that could find nothing
+// (CONTRIBUTING.md, the cost model).
 type unmemoised struct{ g *gate }
 
 func (u *unmemoised) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -129,6 +133,9 @@ func gateOf(h http.Handler) (*gate, bool) {
 		return g, true
 	}
 	if u, ok := h.(*unmemoised); ok {
+		return u.g, true
+	}
+	if u, ok := h.(*uncached); ok {
 		return u.g, true
 	}
 	return nil, false
@@ -160,8 +167,8 @@ func SetClock(h http.Handler, now func() time.Time) bool {
 }
 
 // ServeHTTP answers the token paths itself and guards everything else. It
-// is the middleware's when decisions are memoised (New returns unmemoised
-// otherwise).
+// is the middleware's when decisions are memoised (New returns uncached or
+// unmemoised otherwise).
 //
 // Its first step is the fast path: a request allowed before (same path,
 // Authorization value and method) is forwarded after a lookup in the

@@ -19,9 +19,13 @@ func (g *gate) GateName() string { return g.name }
 func TestInterpreterTrapTypeSwitchOnHandler(t *testing.T) {
 	_, file, _, ok := runtime.Caller(0)
 	interpreted := !ok || filepath.Base(file) != "trap_internal_test.go"
-	for _, ttl := range []string{"5m", "0s"} { // a *gate, and an *unmemoised
+	for _, ttl := range []string{"5m", "0s", "5m cookie"} { // a *gate, an *uncached, an *unmemoised
 		cfg := internalConfig()
 		cfg.CacheTTL = ttl
+		if ttl == "5m cookie" {
+			cfg.CacheTTL = "5m"
+			cfg.TokenCookie = "tg"
+		}
 		h, err := New(context.Background(), http.NotFoundHandler(), cfg, "t")
 		if err != nil {
 			t.Fatal(err)
@@ -31,6 +35,8 @@ func TestInterpreterTrapTypeSwitchOnHandler(t *testing.T) {
 		case *gate:
 			found = true
 		case *unmemoised:
+			found = true
+		case *uncached:
 			found = true
 		}
 		switch {
