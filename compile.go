@@ -176,6 +176,7 @@ func (g *gate) compileGuard(config *Config) error {
 	if public != nil {
 		g.publicExact, g.publicPatterns = public.Exact()
 	}
+	g.unlistedMayPass = g.allowPreflight || g.publicPatterns
 	if config.Realm == "" || strings.ContainsAny(config.Realm, "\"\\\r\n") {
 		return fmt.Errorf("realm: %q must be non-empty, without quotes, backslashes or line breaks", config.Realm)
 	}

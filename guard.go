@@ -26,9 +26,9 @@ func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The map index before the call: most requests are for no public path
-	// (CONTRIBUTING.md, the cost model). publicExact and publicPatterns are
-	// nil and false when there are no public paths.
-	if (g.allowPreflight || g.publicPatterns || g.publicExact[path] != 0) && passesUnauthenticated(g, r) {
+	// (CONTRIBUTING.md, the cost model). publicExact is nil when there are
+	// no public paths.
+	if (g.unlistedMayPass || g.publicExact[path] != 0) && passesUnauthenticated(g, r) {
 		passUnauthenticated(g, w, r)
 		return
 	}

@@ -75,6 +75,7 @@ type gate struct {
 	publicExact          map[string]uint16  // public.Exact(): a path absent here is not public...
 	publicPatterns       bool               // ...unless some public rule is a pattern
 	allowPreflight       bool
+	unlistedMayPass      bool // allowPreflight || publicPatterns: a path publicExact lacks may pass without a token
 	tokenCookie          string
 	csrfHeader           string          // canonical; proves a cookie token is not cross-site
 	allowedOrigins       map[string]bool // may use a cookie token without csrfHeader

@@ -47,7 +47,7 @@ func checkCommon(g *gate, w http.ResponseWriter, r *http.Request) bool {
 	if strings.Contains(path, "/.") {
 		return false
 	}
-	if g.allowPreflight || g.publicPatterns || g.publicExact[path] != 0 {
+	if g.unlistedMayPass || g.publicExact[path] != 0 {
 		return false
 	}
 	auth := r.Header["Authorization"]
@@ -62,11 +62,7 @@ func checkCommon(g *gate, w http.ResponseWriter, r *http.Request) bool {
 	id := &identity{}
 	c := &id.claims
 	if err := tokens.VerifyInto(g.tokens, token, tokens.Access, ns/int64(time.Second), c); err != nil {
-		if token != bearerValue(auth[0]) {
-			return false // spaces around the token: requestToken trims them
-		}
-		refuseToken(g, w, fromVerify, err)
-		return true
+		return refuseUnverified(g, w, auth[0], token, err)
 	}
 	// checkHolders' common case; any other token is checkHoldersOf's.
 	u := users.Find(g.users, c.UserID)
@@ -121,5 +117,17 @@ func checkCommon(g *gate, w http.ResponseWriter, r *http.Request) bool {
 		h[plan.names[i]] = all[kind : kind+1 : kind+1]
 	}
 	g.next.ServeHTTP(w, r)
+	return true
+}
+
+// refuseUnverified answers, as guard does, a token tokens.VerifyInto
+// refused, unless requestToken reads the header otherwise (spaces around
+// the token, which it trims): then it returns false, for serve. A function
+// of its own, so that checkCommon's frame does not carry this branch.
+func refuseUnverified(g *gate, w http.ResponseWriter, header, token string, err error) bool {
+	if token != bearerValue(header) {
+		return false
+	}
+	refuseToken(g, w, fromVerify, err)
 	return true
 }
