@@ -57,7 +57,7 @@ func guard(g *gate, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if matched && m.Scoped {
-		if refusal := checkScope(g, r, &m, id); refusal != nil {
+		if refusal := checkScope(g, r, &m, &id.claims); refusal != nil {
 			refuse(g, w, source, refusal)
 			return
 		}

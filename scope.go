@@ -7,6 +7,7 @@ import (
 
 	"github.com/tokengate/tokengate/directory"
 	"github.com/tokengate/tokengate/permissions"
+	"github.com/tokengate/tokengate/tokens"
 )
 
 // Refusals of the scope check; each is answered as is (no allocation).
@@ -35,11 +36,10 @@ var (
 // runs for every token verified (CONTRIBUTING.md, the cost model). A rule
 // that reads the query or headers goes to checkRequestScope, which may
 // also narrow the query.
-func checkScope(g *gate, r *http.Request, m *permissions.Match, id *identity) *httpError {
+func checkScope(g *gate, r *http.Request, m *permissions.Match, c *tokens.Claims) *httpError {
 	if !m.LineOnly {
-		return checkRequestScope(g, r, m, id)
+		return checkRequestScope(g, r, m, c)
 	}
-	c := &id.claims
 	if m.NetworkID != "" && !permissions.ContainsID(c.NetworkIDs, m.NetworkID) {
 		return errOutOfScope
 	}
@@ -53,7 +53,7 @@ func checkScope(g *gate, r *http.Request, m *permissions.Match, id *identity) *h
 	// checkDevice.
 	dev, listed := g.staticDevices[m.DeviceID]
 	if !listed {
-		return checkDevice(g, r, m.DeviceID, id)
+		return checkDevice(g, r, m.DeviceID, c)
 	}
 	in := false
 	for _, n := range c.NetworkIDs {
@@ -76,7 +76,7 @@ func checkScope(g *gate, r *http.Request, m *permissions.Match, id *identity) *h
 // checkDevice looks a named device up in the directory: its network and
 // device type must both be in scope (checkScope reads listed devices
 // itself).
-func checkDevice(g *gate, r *http.Request, deviceID string, id *identity) *httpError {
+func checkDevice(g *gate, r *http.Request, deviceID string, c *tokens.Claims) *httpError {
 	dev, err := g.devices.Lookup(r.Context(), deviceID)
 	if err == directory.ErrUnknownDevice {
 		return errUnknownDev
@@ -84,7 +84,7 @@ func checkDevice(g *gate, r *http.Request, deviceID string, id *identity) *httpE
 	if err != nil {
 		return errDirectory
 	}
-	if !permissions.ContainsID(id.claims.NetworkIDs, dev.NetworkID) || !permissions.ContainsID(id.claims.DeviceTypeIDs, dev.DeviceTypeID) {
+	if !permissions.ContainsID(c.NetworkIDs, dev.NetworkID) || !permissions.ContainsID(c.DeviceTypeIDs, dev.DeviceTypeID) {
 		return errOutOfScope
 	}
 	return nil
@@ -98,7 +98,7 @@ func checkDevice(g *gate, r *http.Request, deviceID string, id *identity) *httpE
 // start of a fragment, dropping what follows (the narrowing included). When
 // every check passes, the ids of ",narrow" bindings the request did not name
 // are added to the query.
-func checkRequestScope(g *gate, r *http.Request, m *permissions.Match, id *identity) *httpError {
+func checkRequestScope(g *gate, r *http.Request, m *permissions.Match, c *tokens.Claims) *httpError {
 	var q url.Values
 	if isQuery(m.Scope.Network) || isQuery(m.Scope.DeviceType) || isQuery(m.Scope.Device) {
 		raw := r.URL.RawQuery
@@ -111,9 +111,9 @@ func checkRequestScope(g *gate, r *http.Request, m *permissions.Match, id *ident
 		}
 	}
 	// add: name, value pairs to add to the query
-	add, refusal := checkIDBinding(g, r, q, m.Scope.Network, m.NetworkID, id.claims.NetworkIDs, "networks", nil)
+	add, refusal := checkIDBinding(g, r, q, m.Scope.Network, m.NetworkID, c.NetworkIDs, "networks", nil)
 	if refusal == nil {
-		add, refusal = checkIDBinding(g, r, q, m.Scope.DeviceType, m.DeviceTypeID, id.claims.DeviceTypeIDs, "device types", add)
+		add, refusal = checkIDBinding(g, r, q, m.Scope.DeviceType, m.DeviceTypeID, c.DeviceTypeIDs, "device types", add)
 	}
 	if refusal != nil {
 		return refusal
@@ -125,13 +125,13 @@ func checkRequestScope(g *gate, r *http.Request, m *permissions.Match, id *ident
 		}
 		switch {
 		case deviceID != "":
-			if refusal := checkDevice(g, r, deviceID, id); refusal != nil {
+			if refusal := checkDevice(g, r, deviceID, c); refusal != nil {
 				return refusal
 			}
 		case b.Optional:
 			// The rule's network and device type bindings narrow
 			// (checked when the rule was compiled).
-		case !permissions.ContainsAll(id.claims.NetworkIDs) || !permissions.ContainsAll(id.claims.DeviceTypeIDs):
+		case !permissions.ContainsAll(c.NetworkIDs) || !permissions.ContainsAll(c.DeviceTypeIDs):
 			// No device named: only a token scoped to everything may pass.
 			return errOutOfScope
 		}
