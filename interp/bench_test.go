@@ -105,14 +105,7 @@ func BenchmarkInterpretedVerifyFloor(b *testing.B) {
 	h := buildPlugin(b, baselinePath(b, "verifyfloor"), "github.com/tokengate/verifyfloor", "verifyfloor", func(cfg reflect.Value) {
 		cfg.FieldByName("Secret").SetString(testSecret)
 	})
-	req := httptest.NewRequest(http.MethodGet, "/device/d1", nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	w := &discard{h: http.Header{}}
-	h.ServeHTTP(w, req)
-	if req.Header.Get("X-Auth-Login") != "bob" {
-		b.Fatalf("the request was not let through: %v", req.Header)
-	}
-	serveLoop(b, h, w, req)
+	benchServe(b, h, token)
 }
 
 // benchBaseline loads bench/<name> (module github.com/tokengate/<name>) into
