@@ -24,13 +24,20 @@ func (b *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusTeapot)
 }
 
-// TestCheckCommonAgreesWithGuard sends every request twice to one gate
-// without caches: once through serve alone (guard), once through the
-// middleware New returns (checkCommon, then serve when it declines). The
-// answers and what the backend receives must be the same; fast says
-// whether checkCommon answers the request itself, so that the common case
-// is known to be covered.
-func TestCheckCommonAgreesWithGuard(t *testing.T) {
+// uncachedFixture is the gate of the tests below: no caches, the
+// devicehive preset, three listed devices, public paths (one a pattern),
+// metrics; alice's access and refresh tokens, a token minted for bob,
+// bob's revoked access token and a live one, and alice's token with a
+// forged signature.
+type uncachedFixture struct {
+	h                                                 http.Handler
+	g                                                 *gate
+	next                                              *recorder
+	alice, aliceRefresh, bob, revoked, minted, forged string
+}
+
+func newUncachedFixture(t testing.TB) *uncachedFixture {
+	t.Helper()
 	cfg := internalConfig()
 	cfg.CacheTTL = "0s"
 	cfg.Preset = "devicehive"
@@ -63,18 +70,31 @@ func TestCheckCommonAgreesWithGuard(t *testing.T) {
 	}
 	alice := logins["alice"][0]
 	minted := mintFor(t, g, alice, `{"userId":3,"actions":["GetDevice"]}`)
-	revoked := logins["bob"][1]
-	if rec := serveOnce(g, http.MethodPost, "/token/revoke", `{"token":"`+revoked+`"}`); rec.Code != http.StatusOK {
+	bobRefresh := logins["bob"][1]
+	if rec := serveOnce(g, http.MethodPost, "/token/revoke", `{"token":"`+bobRefresh+`"}`); rec.Code != http.StatusOK {
 		t.Fatalf("revoke: %d %s", rec.Code, rec.Body)
 	}
 	p, err := g.loginFrom(httptest.NewRequest(http.MethodPost, "/token", nil), map[string]any{"login": "bob", "password": "bob-pass"}, "login")
 	if err != nil {
 		t.Fatal(err)
 	}
-	bob := p.access // bob's first session is revoked
 	dot := strings.LastIndexByte(alice, '.')
 	forged := alice[:dot+1] + strings.Repeat("A", len(alice)-dot-1)
+	return &uncachedFixture{h: h, g: g, next: next, alice: alice, aliceRefresh: logins["alice"][1], bob: p.access,
+		revoked: logins["bob"][0], minted: minted, forged: forged}
+}
 
+// TestCheckCommonAgreesWithGuard sends every request twice to one gate
+// without caches: once through serve alone (guard), once through the
+// middleware New returns (checkCommon, then serve when it declines). The
+// answers and what the backend receives must be the same; fast says
+// whether checkCommon answers the request itself, so that the common case
+// is known to be covered.
+func TestCheckCommonAgreesWithGuard(t *testing.T) {
+	f := newUncachedFixture(t)
+	g, next := f.g, f.next
+	alice, bob, minted, forged := f.alice, f.bob, f.minted, f.forged
+	logins := map[string][2]string{"alice": {alice, f.aliceRefresh}, "bob": {f.revoked}}
 	bearer := func(token string) []string { return []string{"Authorization", "Bearer " + token} }
 	tests := []struct {
 		desc   string
@@ -116,25 +136,9 @@ func TestCheckCommonAgreesWithGuard(t *testing.T) {
 	}
 	for _, test := range tests {
 		t.Run(test.desc, func(t *testing.T) {
-			var want, got recorder
-			wantRec := httptest.NewRecorder()
-			*next = recorder{}
-			serve(g, wantRec, requestOf(test.method, test.target, test.header))
-			want = *next
-
-			gotRec := httptest.NewRecorder()
-			*next = recorder{}
-			h.ServeHTTP(gotRec, requestOf(test.method, test.target, test.header))
-			got = *next
-
-			if gotRec.Code != wantRec.Code || gotRec.Body.String() != wantRec.Body.String() || !reflect.DeepEqual(gotRec.Header(), wantRec.Header()) {
-				t.Errorf("answer %d %v %q, guard's %d %v %q", gotRec.Code, gotRec.Header(), gotRec.Body, wantRec.Code, wantRec.Header(), wantRec.Body)
-			}
-			if strings.HasPrefix(test.desc, "allowed") && !got.called {
-				t.Errorf("not forwarded: %d %s", gotRec.Code, gotRec.Body)
-			}
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("forwarded %+v, guard forwarded %+v", got, want)
+			got := agreeWithGuard(t, f, requestOf(test.method, test.target, test.header), requestOf(test.method, test.target, test.header))
+			if strings.HasPrefix(test.desc, "allowed") && !got {
+				t.Errorf("not forwarded")
 			}
 			*next = recorder{}
 			if fast := answeredByCheckCommon(g, requestOf(test.method, test.target, test.header)); fast != test.fast {
@@ -142,6 +146,66 @@ func TestCheckCommonAgreesWithGuard(t *testing.T) {
 			}
 		})
 	}
+}
+
+// agreeWithGuard sends want through serve alone and got (the same
+// request) through the middleware, compares the answers and what the
+// backend received, and reports whether the backend was called.
+func agreeWithGuard(t testing.TB, f *uncachedFixture, want, got *http.Request) bool {
+	t.Helper()
+	wantRec := httptest.NewRecorder()
+	*f.next = recorder{}
+	serve(f.g, wantRec, want)
+	wantNext := *f.next
+
+	gotRec := httptest.NewRecorder()
+	*f.next = recorder{}
+	f.h.ServeHTTP(gotRec, got)
+	gotNext := *f.next
+
+	if gotRec.Code != wantRec.Code || gotRec.Body.String() != wantRec.Body.String() || !reflect.DeepEqual(gotRec.Header(), wantRec.Header()) {
+		t.Errorf("answer %d %v %q, guard's %d %v %q", gotRec.Code, gotRec.Header(), gotRec.Body, wantRec.Code, wantRec.Header(), wantRec.Body)
+	}
+	if !reflect.DeepEqual(gotNext, wantNext) {
+		t.Errorf("forwarded %+v, guard forwarded %+v", gotNext, wantNext)
+	}
+	*f.next = recorder{}
+	return gotNext.called
+}
+
+// FuzzCheckCommonAgreesWithGuard: any method, request target and
+// Authorization value (a prefix, one of the fixture's tokens or none, a
+// suffix), with one more header, gets the same answer and forwards the
+// same request through the middleware as through guard.
+func FuzzCheckCommonAgreesWithGuard(f *testing.F) {
+	f.Add("GET", "/device/d1", "Bearer ", uint8(0), "", "X-Auth-Role", "admin")
+	f.Add("DELETE", "/device/d1/", "Bearer ", uint8(1), "", "", "")
+	f.Add("GET", "/device/notification/poll?networkIds=1", "Bearer ", uint8(2), "", "X_Auth_Login", "eve")
+	f.Add("GET", "/docs/x/..;/device/d3", "bearer  ", uint8(3), " ", "", "")
+	f.Add("POST", "/token/revoke", "Bearer ", uint8(4), "", "Content-Type", "application/json")
+	f.Add("GET", "/device?networkId=1#x", "Bearer ", uint8(5), "x", "Authorization", "Bearer x")
+	f.Add("OPTIONS", "/info", "", uint8(6), "", "Origin", "http://a")
+	fx := newUncachedFixture(f)
+	tokens := []string{fx.alice, fx.bob, fx.minted, fx.forged, fx.aliceRefresh, fx.revoked, ""}
+	f.Fuzz(func(t *testing.T, method, target, prefix string, pick uint8, suffix, name, value string) {
+		build := func() *http.Request {
+			r, err := http.NewRequest(method, "http://gate.test"+target, nil)
+			if err != nil {
+				return nil
+			}
+			r.Body = http.NoBody // as on every server request
+			r.Header.Set("Authorization", prefix+tokens[int(pick)%len(tokens)]+suffix)
+			if name != "" {
+				r.Header.Add(name, value)
+			}
+			return r
+		}
+		want, got := build(), build()
+		if want == nil {
+			t.Skip()
+		}
+		agreeWithGuard(t, fx, want, got)
+	})
 }
 
 // answeredByCheckCommon reports whether uncached.ServeHTTP sends r to
@@ -180,7 +244,7 @@ func serveOnce(g *gate, method, target, body string, header ...string) *httptest
 }
 
 // mintFor mints a token at /token/create with the caller's token.
-func mintFor(t *testing.T, g *gate, caller, body string) string {
+func mintFor(t testing.TB, g *gate, caller, body string) string {
 	t.Helper()
 	rec := serveOnce(g, http.MethodPost, "/token/create", body, "Authorization", "Bearer "+caller)
 	if rec.Code != http.StatusCreated {
