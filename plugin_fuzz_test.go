@@ -21,6 +21,7 @@ package tokengate_test
 // Yaegi's `yaegi test` ignores Fuzz functions but loads this file.
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -104,8 +105,12 @@ func fzStrings(v any, out []string) []string {
 // strings joined.
 func fzAnswerStrings(t *testing.T, raw []byte) string {
 	t.Helper()
+	// UseNumber: an echoed requestId may hold any JSON number, 2.5e700
+	// too, which a float64 cannot (testdata/fuzz/FuzzTokenBodies/70976a81d960c16c).
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
 	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
+	if err := dec.Decode(&v); err != nil {
 		t.Fatalf("answer is not JSON (%v): %q", err, raw)
 	}
 	return strings.Join(fzStrings(v, nil), "\x00")
