@@ -564,7 +564,11 @@ func TestRotationWhileWriting(t *testing.T) {
 	if len(current) == 0 || current[len(current)-1]["jti"] != "after-truncate" {
 		t.Fatal("the last line is not in the truncated file")
 	}
-	parseLines(t, "the copy", data)
+	// The copy was read while lines were being written: like logrotate's
+	// own copy, it may end inside a line (a reader can see part of a
+	// write in progress; seen once in CI), which no writer can prevent.
+	// Every whole line before that must parse.
+	parseLines(t, "the copy", data[:bytes.LastIndexByte(data, '\n')+1])
 	if l.Failures() != 0 || len(msgs.all()) != 0 {
 		t.Fatalf("rotation is not a failure: %d %v", l.Failures(), msgs.all())
 	}
