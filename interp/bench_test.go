@@ -20,6 +20,9 @@ import (
 // in the root package (`go test -bench .` natively), whose loop is native
 // too.
 
+// benchDynamic adds the devicehive preset and one listed device to
+// goodDynamic (before its keys); TestEmptyActionsThroughTraefikDecoding
+// builds on it too.
 const benchDynamic = `          preset: devicehive
           deviceDirectory:
             devices:

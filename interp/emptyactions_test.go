@@ -13,11 +13,7 @@ import (
 // while a user without the key keeps the default client set.
 func TestEmptyActionsThroughTraefikDecoding(t *testing.T) {
 	p := loadPlugin(t)
-	h := mustBuild(t, p, strings.Replace(goodDynamic, "          keys:", `          preset: devicehive
-          deviceDirectory:
-            devices:
-              - {id: d1, networkId: "1", deviceTypeId: "10"}
-          keys:`, 1)+`              deviceTypeIds: "*"
+	h := mustBuild(t, p, strings.Replace(goodDynamic, "          keys:", benchDynamic, 1)+`              deviceTypeIds: "*"
             - id: 3
               login: carol
               passwordHash: "`+bobHash+`"
