@@ -8,14 +8,14 @@ import (
 	"github.com/tokengate/tokengate/audit"
 	"github.com/tokengate/tokengate/permissions"
 	"github.com/tokengate/tokengate/store"
-	"github.com/tokengate/tokengate/tokens"
 )
 
 // revoke ends sessions (RFC 7009, POST <basePath>/revoke): {"token": ...,
 // "token_type_hint": ...} ends the session of any of its tokens, access or
-// refresh; {"userId": N}, from a caller whose token holds ManageToken, ends
-// every session of that user. An unknown, invalid, expired or already
-// revoked token is not an error (RFC 7009 2.2): there is nothing to end.
+// refresh, expired or not; {"userId": N}, from a caller whose token holds
+// ManageToken, ends every session of that user. An unknown or invalid
+// token, one that expired longer ago than any session lives, or one of no
+// session is not an error (RFC 7009 2.2): there is nothing to end.
 func (g *gate) revoke(r *http.Request, body map[string]any) error {
 	if body["userId"] != nil {
 		return g.revokeUser(r, body)
@@ -31,7 +31,9 @@ func (g *gate) revoke(r *http.Request, body map[string]any) error {
 			return badRequest("token_type_hint must be a string")
 		}
 	}
-	sid := g.sessionOf(token)
+	// An expired token still names its session (tokens.SessionOf): the
+	// longest-lived token of any session expires within maxLifetime.
+	sid := g.tokens.SessionOf(token, g.maxLifetime)
 	if sid == "" {
 		return nil
 	}
@@ -58,19 +60,6 @@ func (g *gate) recordRevoke(r *http.Request, event, sid string, actor, target in
 	}
 	e.Outcome = audit.OutcomeSuccess
 	g.record(e)
-}
-
-// sessionOf returns the session of a valid token of either type, or ""
-// when there is none to end: the token is invalid, expired, or a
-// DeviceHive server's (which has no session here).
-func (g *gate) sessionOf(token string) string {
-	if c, err := g.tokens.Verify(token, tokens.Refresh); err == nil {
-		return c.SessionID
-	}
-	if c, err := g.tokens.Verify(token, tokens.Access); err == nil {
-		return c.SessionID
-	}
-	return ""
 }
 
 // revokeUser ends every session of a user: the caller itself, or a user

@@ -90,6 +90,29 @@ func TestRevoke(t *testing.T) {
 	}
 }
 
+// TestRevokeWithExpiredAccessToken: a client whose access token has
+// expired still ends its session with it (logging out after a break); the
+// refresh token of that session is refused from then on.
+func TestRevokeWithExpiredAccessToken(t *testing.T) {
+	cfg := sessionConfig(t)
+	cfg.AccessTokenLifetime = "10m"
+	h, _ := newHandler(t, cfg)
+	clock := withClock(t, h)
+	access, refresh := login(t, h, "alice")
+	_, other := login(t, h, "alice") // another session of the same user
+	clock.Add(time.Hour)
+	expectGuard(t, h, access, 401, "token has expired")
+	if res := do(t, h, "POST", "/token/revoke", `{"token":"`+access+`"}`); res.code != 200 {
+		t.Fatalf("revoke: %d %s", res.code, res.raw)
+	}
+	if res := refreshWith(t, h, refresh); res.code != 401 || res.str("message") != "token has been revoked" {
+		t.Fatalf("refresh after logout: %d %s, want 401 token has been revoked", res.code, res.raw)
+	}
+	if res := refreshWith(t, h, other); res.code != 201 {
+		t.Fatalf("the other session's refresh: %d %s", res.code, res.raw)
+	}
+}
+
 func TestRevokeRefusalsAndNoOps(t *testing.T) {
 	cfg := sessionConfig(t)
 	h, _ := newHandler(t, cfg)

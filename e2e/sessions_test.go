@@ -34,7 +34,7 @@ func (g *gateway) revoke(t *testing.T, body string, header ...string) *reply {
 // TestSessionsMemoryStore: logout by either token, in JSON, form and
 // message form; revocations outlive a configuration reload; rotation in
 // the three dialects, reuse inside and outside the grace; revoke by user;
-// tokensValidAfter.
+// logout with an expired access token.
 func TestSessionsMemoryStore(t *testing.T) {
 	opts := pluginOptions(M{"refreshRotation": true, "refreshReuseGrace": "2s"})
 	g := startTraefik(t, oneRouter(opts))
@@ -105,6 +105,15 @@ func TestSessionsMemoryStore(t *testing.T) {
 		expectStatus(t, "admin ends bob's sessions", g.revoke(t, `{"userId":3}`, bearer(admin)...), http.StatusOK)
 		expectRefused(t, "bob's token", g.do(t, http.MethodGet, "/device/d3", "", bearer(bob)...), http.StatusUnauthorized, "token has been revoked")
 		expectPass(t, "alice's token", g.do(t, http.MethodGet, "/device/d1", "", bearer(alice)...))
+	})
+
+	t.Run("logout with an expired access token", func(t *testing.T) {
+		g.reconfigure(t, oneRouter(with(opts, M{"accessTokenLifetime": "1s", "leeway": "0s"})))
+		access, refresh := g.login(t, "alice")
+		time.Sleep(2100 * time.Millisecond)
+		expectRefused(t, "the expired access token", g.do(t, http.MethodGet, "/device/d1", "", bearer(access)...), http.StatusUnauthorized, "token has expired")
+		expectStatus(t, "revoke with it", g.revoke(t, fmt.Sprintf(`{"token":%q}`, access)), http.StatusOK)
+		expectRefused(t, "refresh after logout", g.refresh(t, refresh), http.StatusUnauthorized, "token has been revoked")
 	})
 }
 

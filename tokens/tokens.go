@@ -308,6 +308,26 @@ func (s *Service) Verify(token string, want Type) (Claims, error) {
 	return c, nil
 }
 
+// SessionOf returns the session named by a token of either type that
+// Verify would accept but for its times, which may be off by up to grace
+// more than the leeway allows: a token that expired less than grace ago
+// still names its session. Ending a session only takes rights away, so a
+// client whose access token has expired can still log out (RFC 7009 2.1
+// lets an access token revoke its refresh token). "" when the token is
+// invalid otherwise or names no session.
+func (s *Service) SessionOf(token string, grace time.Duration) string {
+	lenient := *s
+	lenient.leeway += int64(grace / time.Second)
+	now := s.now().Unix()
+	for _, want := range []Type{Refresh, Access} {
+		var c Claims
+		if VerifyInto(&lenient, token, want, now, &c) == nil {
+			return c.SessionID
+		}
+	}
+	return ""
+}
+
 // VerifyInto is Verify for the request path: a function that fills c
 // (CONTRIBUTING.md, the cost model). now is the time on the service's
 // clock, Unix seconds, which the caller has read already. On error c holds

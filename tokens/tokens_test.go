@@ -568,3 +568,54 @@ func TestSignPair(t *testing.T) {
 		})
 	}
 }
+
+// TestSessionOf: a token of either type names its session while it is
+// valid and for grace after it expires (logging out with an expired access
+// token), never when it is otherwise invalid.
+func TestSessionOf(t *testing.T) {
+	now := int64(1_800_000_000)
+	c := testclock.New(time.Unix(now, 0))
+	s := newService(t, c, hsKey(t, "k1"))
+	other := newService(t, c, mustKey(t, tokens.KeySpec{ID: "k1", Algorithm: "HS256", Secret: strings.Repeat("x", 32)}))
+	issue := func(svc *tokens.Service, typ tokens.Type, sid string) (string, tokens.Claims) {
+		claims := aliceClaims(typ)
+		claims.SessionID = sid
+		token, issued, err := svc.Issue(claims)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return token, issued
+	}
+	access, issued := issue(s, tokens.Access, "s1")
+	refresh, _ := issue(s, tokens.Refresh, "s1")
+	noSession, _ := issue(s, tokens.Access, "")
+	forged, _ := issue(other, tokens.Access, "s1")
+	const grace = time.Hour
+	tests := []struct {
+		desc, token string
+		at          int64
+		want        string
+	}{
+		{desc: "access token", token: access, at: now, want: "s1"},
+		{desc: "refresh token", token: refresh, at: now, want: "s1"},
+		{desc: "access token just expired", token: access, at: issued.ExpiresAt + 31, want: "s1"},
+		{desc: "access token expired within grace and leeway", token: access, at: issued.ExpiresAt + 3600 + 30, want: "s1"},
+		{desc: "access token expired beyond grace", token: access, at: issued.ExpiresAt + 3600 + 31},
+		{desc: "no session", token: noSession, at: now},
+		{desc: "signed with another key", token: forged, at: now},
+		{desc: "garbage", token: "not.a.token", at: now},
+		{desc: "empty", at: now},
+	}
+	for _, test := range tests {
+		t.Run(test.desc, func(t *testing.T) {
+			c.Set(time.Unix(test.at, 0))
+			if got := s.SessionOf(test.token, grace); got != test.want {
+				t.Fatalf("SessionOf = %q, want %q", got, test.want)
+			}
+		})
+	}
+	c.Set(time.Unix(issued.ExpiresAt+31, 0))
+	if _, err := s.Verify(access, tokens.Access); err != tokens.ErrExpired {
+		t.Fatalf("SessionOf must leave the service's own leeway as it was: Verify = %v", err)
+	}
+}
