@@ -85,6 +85,7 @@ func (g *gate) compileTokens(config *Config) error {
 	if err != nil || leeway < 0 {
 		return fmt.Errorf("leeway: %q is not a duration of 0s or more, such as 30s", config.Leeway)
 	}
+	g.sessionMargin = int64((leeway + time.Second - 1) / time.Second)
 	if config.MaxTokenBytes <= 0 {
 		return fmt.Errorf("maxTokenBytes: must be positive, got %d", config.MaxTokenBytes)
 	}

@@ -306,7 +306,7 @@ func issuePair(g *gate, claims tokens.Claims, accessExp, refreshExp int64) (pair
 		return pair{}, err
 	}
 	if g.rotation {
-		s := store.Session{ID: sid, UserID: issued.UserID, RefreshID: issued.ID, Expires: issued.ExpiresAt}
+		s := store.Session{ID: sid, UserID: issued.UserID, RefreshID: issued.ID, Expires: issued.ExpiresAt + g.sessionMargin}
 		if err := g.view.store.StartSession(context.Background(), s); err != nil {
 			return pair{}, storeError(g.view, err)
 		}
@@ -422,12 +422,15 @@ func within(c *tokens.Claims, u *users.User) {
 // rotateRefresh spends the presented refresh token for a new one of the same
 // session and expiry. A spent token presented again revokes the session,
 // except the immediately previous one within the reuse grace. The token is
-// refused from its exp on, without the leeway the verifier allows.
+// refused from its exp on, without the leeway the verifier allows, and the
+// store keeps the session sessionMargin longer: a store that had forgotten
+// the session would take a spent token for one of a session it never saw
+// (adopt it), and Redis forgets by its own clock, which may be ahead.
 func rotateRefresh(g *gate, rc, claims *tokens.Claims) (pair, error) {
 	now := g.now()
 	if now.Unix() >= rc.ExpiresAt {
-		// No leeway: the store forgets the session at this exp, and would
-		// adopt a spent token presented after it as a session it never saw.
+		// No leeway: past exp + sessionMargin the store forgets the
+		// session, and would adopt a spent token presented then.
 		return pair{}, tokens.ErrExpired
 	}
 	next := *claims
@@ -438,7 +441,7 @@ func rotateRefresh(g *gate, rc, claims *tokens.Claims) (pair, error) {
 	}
 	outcome, err := g.view.store.Spend(context.Background(), store.Spend{
 		Session: rc.SessionID, UserID: rc.UserID, Presented: rc.ID, Next: next.ID,
-		Now: now.UnixNano() / int64(time.Millisecond), Grace: g.reuseGrace.Milliseconds(), Expires: next.ExpiresAt,
+		Now: now.UnixNano() / int64(time.Millisecond), Grace: g.reuseGrace.Milliseconds(), Expires: next.ExpiresAt + g.sessionMargin,
 		RevokeUntil: now.Add(g.maxLifetime).Unix(), // as long as a token issued now may live
 	})
 	if err != nil {

@@ -57,7 +57,11 @@ type gate struct {
 	rotation    bool
 	reuseGrace  time.Duration
 	maxLifetime time.Duration // the longest any token lives: revocations are kept that long
-	throttle    *loginThrottle
+	// sessionMargin (s, the leeway rounded up) is how long the store keeps
+	// a session past its refresh token's exp: the store's clock (Redis's)
+	// may be ahead of this replica's by up to the leeway.
+	sessionMargin int64
+	throttle      *loginThrottle
 
 	// Telemetry: the audit log (nil when off) and the metrics.
 	audit           *audit.Log

@@ -155,3 +155,31 @@ func TestMemoryStoreRevocationsBounded(t *testing.T) {
 		t.Fatalf("revoke once the revocations expired: %d %s", res.code, res.raw)
 	}
 }
+
+// TestReuseDetectedWithAClockBehindRedis: a replica whose clock is behind
+// Redis's (by less than the leeway) still detects a spent refresh token in
+// its session's last seconds. Redis expires keys by its own clock: a
+// session recorded only until its exp would be gone there while the
+// replica still takes the token for valid, and the spent token would be
+// adopted as a session never seen. Here the replica is 15 s behind, with a
+// 10 s refresh lifetime: by Redis's clock every session has expired from
+// the start.
+func TestReuseDetectedWithAClockBehindRedis(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	cfg := sessionConfig(t)
+	cfg.RefreshRotation = true
+	cfg.RefreshReuseGrace = "0s"
+	cfg.AccessTokenLifetime = "10s"
+	cfg.RefreshTokenLifetime = "10s"
+	cfg.Store.Redis.Endpoints = []string{"127.0.0.1:" + strconv.Itoa(srv.Port)}
+	h, _ := newHandler(t, cfg)
+	clock := withClock(t, h)
+	clock.Set(time.Now().Add(-15 * time.Second))
+	_, r0 := login(t, h, "alice")
+	if res := refreshWith(t, h, r0); res.code != 201 {
+		t.Fatalf("refresh: %d %s", res.code, res.raw)
+	}
+	if res := refreshWith(t, h, r0); res.code != 401 || !strings.Contains(res.str("message"), "already used") {
+		t.Fatalf("the spent token again: %d %s, want 401 already used", res.code, res.raw)
+	}
+}

@@ -174,6 +174,21 @@ func TestSessionsSharedThroughRedis(t *testing.T) {
 		}
 	})
 
+	t.Run("a session outlives its exp by the leeway", func(t *testing.T) {
+		// Redis expires a session by its own clock, which may be ahead of
+		// a replica's: the record is kept the leeway (30s) past the
+		// refresh token's exp (TestReuseDetectedWithAClockBehindRedis).
+		_, refresh := a.login(t, "alice")
+		_, claims := decodeJWT(t, refresh)
+		sid, _ := claims["sid"].(string)
+		exp, _ := claims["exp"].(float64)
+		ttl := redis.pttl(t, "e2e:sess:"+sid)
+		want := time.Until(time.Unix(int64(exp)+30, 0))
+		if d := time.Duration(ttl) * time.Millisecond; d > want+time.Second || d < want-5*time.Second {
+			t.Fatalf("the session key expires in %v, want about %v (exp + leeway)", d, want)
+		}
+	})
+
 	t.Run("Redis away: 503 at refresh and revoke, fail closed after maxStaleness, then back", func(t *testing.T) {
 		a.expectErrors()
 		b.expectErrors()
@@ -254,6 +269,29 @@ func (s *redisServer) ping() bool {
 	}
 	line, err := bufio.NewReader(conn).ReadString('\n')
 	return err == nil && strings.HasPrefix(line, "+PONG")
+}
+
+// pttl returns a key's PTTL (ms; -2 when absent, -1 without expiry).
+func (s *redisServer) pttl(t *testing.T, key string) int64 {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", s.addr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(time.Second))
+	if _, err := fmt.Fprintf(conn, "*2\r\n$4\r\nPTTL\r\n$%d\r\n%s\r\n", len(key), key); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, ":") {
+		t.Fatalf("PTTL %s: %q %v", key, line, err)
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(line[1:]), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // pause stops the server's process (SIGSTOP): connections stay open and

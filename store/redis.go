@@ -14,7 +14,8 @@ import (
 // Redis is a Store in Redis, shared by every replica using the same server
 // and key prefix. Keys (see redis_scripts.go for the fields):
 //
-//	<prefix>sess:<sid>     hash, expires at the session's latest token expiry
+//	<prefix>sess:<sid>     hash, expires at the latest Expires given (the
+//	                       gate adds its leeway to the token expiry)
 //	<prefix>revocations    sorted set, score At (ms), member an encoded
 //	                       Revocation; expires retention after its last write,
 //	                       members older than retention are trimmed

@@ -24,7 +24,7 @@ type Session struct {
 	ID        string // the session id
 	UserID    int64
 	RefreshID string // jti of the session's first refresh token
-	Expires   int64  // Unix seconds: exp of that refresh token
+	Expires   int64  // Unix seconds: when the record is forgotten (the gate passes that refresh token's exp plus its leeway)
 }
 
 // Spend asks to refresh with refresh token Presented of session Session.
@@ -38,7 +38,7 @@ type Spend struct {
 	Next    string
 	Now     int64 // Unix milliseconds
 	Grace   int64 // milliseconds either side of its rotation during which the immediately previous token may be presented again; 0: never
-	Expires int64 // Unix seconds: exp of the Next token (the record lives until then)
+	Expires int64 // Unix seconds: the record lives until then (the gate passes the Next token's exp plus its leeway)
 	// RevokeUntil is the least a revocation recorded for reuse lasts (Unix
 	// seconds): the session's tokens may outlive its refresh token's exp
 	// (an access token refreshed late in the session).
