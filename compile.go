@@ -254,6 +254,9 @@ func (g *gate) compileSessions(config *Config) error {
 			g.maxLifetime = d
 		}
 	}
+	// A token is accepted up to the leeway past its exp: so long must its
+	// revocation last.
+	g.maxLifetime += time.Duration(g.sessionMargin) * time.Second
 	settings, err := compileStore(config.Store, config.Issuer)
 	if err != nil {
 		return err

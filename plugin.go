@@ -56,7 +56,7 @@ type gate struct {
 	view        *view
 	rotation    bool
 	reuseGrace  time.Duration
-	maxLifetime time.Duration // the longest any token lives: revocations are kept that long
+	maxLifetime time.Duration // the longest any token is accepted (lifetime and leeway): revocations are kept that long
 	// sessionMargin (s, the leeway rounded up) is how long the store keeps
 	// a session past its refresh token's exp: the store's clock (Redis's)
 	// may be ahead of this replica's by up to the leeway.

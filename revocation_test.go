@@ -183,3 +183,31 @@ func TestReuseDetectedWithAClockBehindRedis(t *testing.T) {
 		t.Fatalf("the spent token again: %d %s, want 401 already used", res.code, res.raw)
 	}
 }
+
+// TestRevocationCoversTheLeeway: a token is accepted until its exp plus
+// the leeway, and so its revocation must last as long: here a refresh
+// token revoked the second it was issued, presented in the last second of
+// its leeway (rotation off, memory store and Redis).
+func TestRevocationCoversTheLeeway(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	for _, redis := range []bool{false, true} {
+		t.Run("redis="+strconv.FormatBool(redis), func(t *testing.T) {
+			cfg := sessionConfig(t)
+			cfg.RefreshTokenLifetime = "1h"
+			cfg.CreateMaxLifetime = "1h" // no token lives longer
+			if redis {
+				cfg.Store.Redis.Endpoints = []string{"127.0.0.1:" + strconv.Itoa(srv.Port)}
+			}
+			h, _ := newHandler(t, cfg)
+			clock := withClock(t, h)
+			_, refresh := login(t, h, "alice")
+			if res := do(t, h, "POST", "/token/revoke", `{"token":"`+refresh+`"}`); res.code != 200 {
+				t.Fatalf("revoke: %d %s", res.code, res.raw)
+			}
+			clock.Add(time.Hour + 29*time.Second) // past exp, inside the 30s leeway
+			if res := refreshWith(t, h, refresh); res.code != 401 || res.str("message") != "token has been revoked" {
+				t.Fatalf("refresh in the leeway: %d %s, want 401 token has been revoked", res.code, res.raw)
+			}
+		})
+	}
+}

@@ -34,7 +34,7 @@ func (g *gateway) revoke(t *testing.T, body string, header ...string) *reply {
 // TestSessionsMemoryStore: logout by either token, in JSON, form and
 // message form; revocations outlive a configuration reload; rotation in
 // the three dialects, reuse inside and outside the grace; revoke by user;
-// logout with an expired access token.
+// logout with an expired access token; a revocation covers the leeway.
 func TestSessionsMemoryStore(t *testing.T) {
 	opts := pluginOptions(M{"refreshRotation": true, "refreshReuseGrace": "2s"})
 	g := startTraefik(t, oneRouter(opts))
@@ -114,6 +114,15 @@ func TestSessionsMemoryStore(t *testing.T) {
 		expectRefused(t, "the expired access token", g.do(t, http.MethodGet, "/device/d1", "", bearer(access)...), http.StatusUnauthorized, "token has expired")
 		expectStatus(t, "revoke with it", g.revoke(t, fmt.Sprintf(`{"token":%q}`, access)), http.StatusOK)
 		expectRefused(t, "refresh after logout", g.refresh(t, refresh), http.StatusUnauthorized, "token has been revoked")
+	})
+
+	t.Run("a revocation lasts as long as the token is accepted, leeway included", func(t *testing.T) {
+		g.reconfigure(t, oneRouter(with(opts, M{"refreshRotation": false, "refreshTokenLifetime": "2s",
+			"accessTokenLifetime": "2s", "createMaxLifetime": "2s", "leeway": "3s"})))
+		_, refresh := g.login(t, "alice")
+		expectStatus(t, "revoke", g.revoke(t, fmt.Sprintf(`{"token":%q}`, refresh)), http.StatusOK)
+		time.Sleep(3500 * time.Millisecond) // past exp, inside the leeway
+		expectRefused(t, "refresh in the leeway", g.refresh(t, refresh), http.StatusUnauthorized, "token has been revoked")
 	})
 }
 
