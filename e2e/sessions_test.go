@@ -118,7 +118,7 @@ func TestSessionsMemoryStore(t *testing.T) {
 
 	t.Run("a revocation lasts as long as the token is accepted, leeway included", func(t *testing.T) {
 		g.reconfigure(t, oneRouter(with(opts, M{"refreshRotation": false, "refreshTokenLifetime": "2s",
-			"accessTokenLifetime": "2s", "createMaxLifetime": "2s", "leeway": "3s"})))
+			"accessTokenLifetime": "2s", "createMaxLifetime": "2s", "leeway": "10s"})))
 		_, refresh := g.login(t, "alice")
 		expectStatus(t, "revoke", g.revoke(t, fmt.Sprintf(`{"token":%q}`, refresh)), http.StatusOK)
 		time.Sleep(3500 * time.Millisecond) // past exp, inside the leeway
