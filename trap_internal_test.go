@@ -19,13 +19,10 @@ func (g *gate) GateName() string { return g.name }
 func TestInterpreterTrapTypeSwitchOnHandler(t *testing.T) {
 	_, file, _, ok := runtime.Caller(0)
 	interpreted := !ok || filepath.Base(file) != "trap_internal_test.go"
-	for _, ttl := range []string{"5m", "0s", "5m cookie"} { // a *gate, an *uncached, an *unmemoised
+	for _, kind := range []struct{ ttl, cookie string }{{"5m", ""}, {"0s", ""}, {"5m", "tg"}} { // a *gate, an *uncached, an *unmemoised
 		cfg := internalConfig()
-		cfg.CacheTTL = ttl
-		if ttl == "5m cookie" {
-			cfg.CacheTTL = "5m"
-			cfg.TokenCookie = "tg"
-		}
+		cfg.CacheTTL = kind.ttl
+		cfg.TokenCookie = kind.cookie
 		h, err := New(context.Background(), http.NotFoundHandler(), cfg, "t")
 		if err != nil {
 			t.Fatal(err)
@@ -41,12 +38,12 @@ func TestInterpreterTrapTypeSwitchOnHandler(t *testing.T) {
 		}
 		switch {
 		case !interpreted && !found:
-			t.Errorf("cacheTTL %s: natively, the type switch must find the gate", ttl)
+			t.Errorf("cacheTTL %s, tokenCookie %q: natively, the type switch must find the gate", kind.ttl, kind.cookie)
 		case interpreted && found:
-			t.Errorf("cacheTTL %s: the interpreter no longer has this trap: drop the rule from CONTRIBUTING.md", ttl)
+			t.Errorf("cacheTTL %s, tokenCookie %q: the interpreter no longer has this trap: drop the rule from CONTRIBUTING.md", kind.ttl, kind.cookie)
 		}
 		if _, ok := gateOf(h); !ok {
-			t.Errorf("cacheTTL %s: gateOf must find the gate", ttl)
+			t.Errorf("cacheTTL %s, tokenCookie %q: gateOf must find the gate", kind.ttl, kind.cookie)
 		}
 	}
 }
